@@ -113,6 +113,13 @@ export interface DistributionPoint {
   cRLIssuer: GeneralName[] | null;
 }
 
+/** An AccessDescription of authorityInfoAccess / subjectInfoAccess (RFC 5280 §4.2.2.1). */
+export interface AccessDescription {
+  /** accessMethod OID (e.g. id-ad-caIssuers 1.3.6.1.5.5.7.48.2, id-ad-ocsp 1.3.6.1.5.5.7.48.1). */
+  method: string;
+  location: GeneralName;
+}
+
 /** One extension as encoded. */
 export interface Extension {
   oid: string;
@@ -141,7 +148,10 @@ export interface ParsedCertificate {
   tbsSignatureAlgorithm: AlgorithmIdentifier;
   /** Certificate.signatureAlgorithm (must equal the tbs one; the parser checks). */
   signatureAlgorithm: AlgorithmIdentifier;
-  /** signatureValue BIT STRING contents, without the unused-bits octet. */
+  /**
+   * signatureValue BIT STRING contents, without the unused-bits octet. Empty when the BIT STRING is
+   * not a whole number of octets (no algorithm produces that, so it fails as BAD_SIGNATURE).
+   */
   signature: Uint8Array;
   issuer: Name;
   subject: Name;
@@ -167,6 +177,26 @@ export interface ParsedCertificate {
   subjectKeyIdentifier?: Uint8Array;
   crlDistributionPoints?: DistributionPoint[];
   freshestCrl?: DistributionPoint[];
+  /** authorityInfoAccess (SIZE(1..MAX); an empty one is malformed). */
+  authorityInfoAccess?: AccessDescription[];
+  /** subjectInfoAccess. */
+  subjectInfoAccess?: AccessDescription[];
+  /**
+   * Set with policyMappings: true when anyPolicy appears as an issuerDomainPolicy or a
+   * subjectDomainPolicy (RFC 5280 §6.1.4 (a): the path is then invalid).
+   */
+  policyMappingsHasAnyPolicy?: boolean;
+
+  /**
+   * RFC 5280 profile rules the certificate breaks that do not stop it from being parsed, one sentence
+   * each (empty when none): a serial number that is zero, negative or longer than 20 octets; an empty
+   * issuer; an empty subject in a CA certificate, or without a critical subjectAltName; AKI, SKI or
+   * AIA/SIA marked critical; nameConstraints not critical; keyUsage keyCertSign without cA; a SAN
+   * dNSName that is not in preferred name syntax; notAfter before notBefore. Validation treats a path
+   * certificate with any of these as `MALFORMED`. Always set by `parseCertificate` (optional only so
+   * hand-built test models need not spell it out).
+   */
+  profileProblems?: string[];
 
   /** OIDs of critical extensions that the parser does not recognise. */
   unknownCriticalExtensions: string[];
