@@ -11,7 +11,11 @@
  *
  * Failures carry `certIndex` counted leaf first (0 = the target).
  */
-import type { Attribute, Name, ParsedCertificate } from './model.js';
+import type { ParsedCertificate } from './model.js';
+import { formatName } from './name.js';
+import { ANY_POLICY } from './oids.js';
+
+export { ANY_POLICY };
 
 /** RFC 5280 §6.1.1 (c), (e), (f), (g) inputs. */
 export interface PolicyInputs {
@@ -51,8 +55,6 @@ export interface PolicyOptions {
   maxGraphSize?: number;
 }
 
-export const ANY_POLICY = '2.5.29.32.0';
-const OID_POLICY_CONSTRAINTS = '2.5.29.36';
 const DEFAULT_MAX_GRAPH_SIZE = 4096;
 
 interface PolicyNode {
@@ -383,28 +385,9 @@ function explicitFailure(
   return { ok: false, certIndex: n - 1 - at, message: msg.charAt(0).toUpperCase() + msg.slice(1) };
 }
 
-const SHORT_NAMES: Record<string, string> = {
-  '2.5.4.3': 'CN',
-  '2.5.4.6': 'C',
-  '2.5.4.7': 'L',
-  '2.5.4.8': 'ST',
-  '2.5.4.10': 'O',
-  '2.5.4.11': 'OU',
-  '0.9.2342.19200300.100.1.25': 'DC',
-  '1.2.840.113549.1.9.1': 'emailAddress',
-};
-
-/** A short, quoted, human-readable form of a certificate's subject for messages. */
-export function describe(cert: ParsedCertificate): string {
-  return `'${nameText(cert.subject)}'`;
-}
-
-/** RFC 4514-like text of a Name, most significant RDN last, for messages only. */
-export function nameText(name: Name): string {
-  if (name.empty) return '(empty subject)';
-  const attr = (a: Attribute): string => `${SHORT_NAMES[a.oid] ?? a.oid}=${a.text ?? '#…'}`;
-  return [...name.rdns]
-    .reverse()
-    .map((rdn) => rdn.map(attr).join('+'))
-    .join(', ');
+/** A quoted RFC 4514 form of a certificate's subject, for messages. */
+function describe(cert: ParsedCertificate): string {
+  if (cert.subject.empty) return '(a certificate with an empty subject)';
+  const text = formatName(cert.subject);
+  return `'${text.length > 120 ? `${text.slice(0, 120)}…` : text}'`;
 }
