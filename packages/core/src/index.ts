@@ -6,3 +6,13 @@
 export * from './types.js';
 export * from './errors.js';
 export { readPemBlocks, toPem, type PemBlock } from './pem.js';
+export { TrustStore, type TrustStoreOptions, type TrustStoreProblem } from './trust-store.js';
+export { verifyChain, INPUT_LIMITS } from './verify.js';
+export { PATH_LIMITS } from './cert/path.js';
+export * from './mode/machine.js';
+export * from './settings/store.js';
+export { createFileSettingsStore, encodeStateFile, decodeStateFile, type FileSettingsStoreOptions } from './settings/file-store.js';
+export * from './audit/log.js';
+export * from './controller/index.js';
+export * from './controller/http.js';
+export { lintCaBundle, LINT_CODES, LINT_MAX_BYTES, LINT_MAX_BLOCKS, CA_HINTS_MAX_BYTES, type LintCode, type LintProblem, type LintResult, type LintOptions, type CaCertificateInfo } from './lint.js';

@@ -1,0 +1,423 @@
+/**
+ * @module
+ * The console's settings API (DESIGN §5.2) without a framework: request-body reading with a limit,
+ * body validation, Basic auth, the `Settings` / whoami views, the error bodies and their statuses,
+ * and the 403 denial (JSON or HTML). Adapters (Express, Koa) only translate their request into an
+ * {@link ApiRequest} and write the {@link HttpResponse} back.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { CertgateError } from '../errors.js';
+import type { Refusal } from '../mode/machine.js';
+import type { ChangeOutcome, Controller, ControllerRefusal, Decision, SaveRequest, SettingsView } from './index.js';
+
+/** A response to write: status, headers and the body text. */
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Request headers as node:http gives them (lower-case names). */
+export type HttpHeaders = Record<string, string | string[] | undefined>;
+
+/** The result of reading a request body. */
+export type BodyResult = { ok: true; text: string } | { ok: false; code: 'PAYLOAD_TOO_LARGE' | 'BODY_UNREADABLE'; message: string };
+
+/** One API request, as an adapter hands it over. */
+export interface ApiRequest {
+  method: string;
+  /** The path without the query string, e.g. `/api/settings/mtls`. */
+  path: string;
+  headers: HttpHeaders;
+  /** The controller's decision for this request's connection (the adapter's gate made it). */
+  decision: Decision;
+  /** The peer chain of this request's connection (leaf first, DER), or null. */
+  peerChain: readonly Uint8Array[] | null;
+  /** Reads the body; called at most once, only after authentication succeeded. */
+  readBody(limitBytes: number): Promise<BodyResult>;
+}
+
+/** Options of {@link createConsoleApi}. */
+export interface ConsoleApiOptions {
+  /** Checks the Basic-auth password of user `admin`. Compare in constant time (e.g. scrypt + timingSafeEqual). */
+  authenticate(user: string, password: string): boolean | Promise<boolean>;
+  /** The Basic-auth realm. Default `certgate`. */
+  realm?: string;
+  /** Largest accepted request body in bytes; larger gets 413 `PAYLOAD_TOO_LARGE`. Default 1 MiB. */
+  bodyLimitBytes?: number;
+  /** The path prefix of the API. Default `/api`. */
+  prefix?: string;
+}
+
+/** The console API. `handle` returns null for paths outside the prefix. */
+export interface ConsoleApi {
+  readonly bodyLimitBytes: number;
+  handle(request: ApiRequest): Promise<HttpResponse | null>;
+}
+
+/** The reason shown while the host app's login uses smartcards. */
+export const SMARTCARD_UNAVAILABLE_REASON =
+  'mTLS is unavailable because the login method is set to smartcard, which also uses client certificates. Switch the login method to password to use mTLS.';
+
+const JSON_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+};
+
+/** A JSON response with certgate's standard headers. */
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return { status, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+/** `{ error: { code, message, … } }` with the given status. */
+export function errorResponse(status: number, error: { code: string; message: string; [k: string]: unknown }, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): HttpResponse {
+  return jsonResponse(status, { error, ...extra }, headers);
+}
+
+/** The HTTP status of each refusal code (one table, used by every adapter). */
+export function statusForRefusal(code: ControllerRefusal['code'] | string): number {
+  switch (code) {
+    case 'VERSION_CONFLICT':
+    case 'MTLS_UNAVAILABLE':
+    case 'MTLS_ENABLED':
+      return 409;
+    case 'CLIENT_CERT_MISSING':
+    case 'CLIENT_CERT_UNTRUSTED':
+      return 422;
+    case 'CA_REQUIRED':
+    case 'CA_INVALID':
+    case 'INVALID_JSON':
+    case 'INVALID_BODY':
+      return 400;
+    case 'PAYLOAD_TOO_LARGE':
+      return 413;
+    case 'SETTINGS_UNAVAILABLE':
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** True when the denial should be JSON: API paths and clients that accept JSON rather than HTML. */
+export function wantsJson(path: string, headers: HttpHeaders, apiPrefix = '/api'): boolean {
+  if (path === apiPrefix || path.startsWith(`${apiPrefix}/`)) return true;
+  const accept = String(headers.accept ?? '').toLowerCase();
+  if (accept.includes('text/html')) return false;
+  return accept.includes('application/json') || accept.includes('+json');
+}
+
+/**
+ * The 403 response for a denied decision: `{ error: { code, message, reason? } }` for API paths and
+ * JSON clients, a small readable HTML page for browsers. Nothing of the request is echoed.
+ */
+export function denialResponse(decision: Decision, request: { path: string; headers: HttpHeaders }, apiPrefix = '/api'): HttpResponse {
+  const d = decision.denial ?? { code: 'CLIENT_CERT_UNTRUSTED' as const, message: 'Access denied.' };
+  if (wantsJson(request.path, request.headers, apiPrefix)) {
+    return errorResponse(403, { code: d.code, message: d.message, ...(d.reason ? { reason: d.reason } : {}) });
+  }
+  const reason = d.reason ? `<p>Reason: <code>${escapeHtml(d.reason)}</code></p>` : '';
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Access denied</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;line-height:1.5;color:#222}code{background:#eee;padding:0 .25rem}</style>
+</head><body>
+<h1>Access denied</h1>
+<p>${escapeHtml(d.message)}</p>
+${reason}<p>Code: <code>${escapeHtml(d.code)}</code></p>
+<p>This site requires a valid client certificate. Install your certificate in your browser or client and reload the page.</p>
+</body></html>
+`;
+  return { status: 403, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }, body: html };
+}
+
+/**
+ * Reads a request body up to `limitBytes`. A larger body (by `content-length` or as it streams) is
+ * refused as soon as that is known and the rest is discarded, never buffered.
+ */
+export function readRequestBody(req: Readable & { headers: HttpHeaders }, limitBytes: number): Promise<BodyResult> {
+  const tooLarge: BodyResult = { ok: false, code: 'PAYLOAD_TOO_LARGE', message: `The request body is larger than ${limitBytes} bytes.` };
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limitBytes) {
+    req.resume(); // discard, so the connection can still carry the response
+    return Promise.resolve(tooLarge);
+  }
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (r: BodyResult): void => {
+      if (done) return;
+      done = true;
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      if (!r.ok) {
+        req.on('error', () => {});
+        req.resume();
+      }
+      resolve(r);
+    };
+    const onData = (chunk: Buffer | string): void => {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      size += b.length;
+      if (size > limitBytes) return finish(tooLarge);
+      chunks.push(b);
+    };
+    const onEnd = (): void => {
+      const text = new TextDecoder('utf-8', { fatal: true });
+      try {
+        finish({ ok: true, text: text.decode(Buffer.concat(chunks)) });
+      } catch {
+        finish({ ok: false, code: 'BODY_UNREADABLE', message: 'The request body is not valid UTF-8.' });
+      }
+    };
+    const onError = (): void => finish({ ok: false, code: 'BODY_UNREADABLE', message: 'The request body could not be read.' });
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; code: 'INVALID_JSON' | 'INVALID_BODY'; message: string };
+
+function parseObject(text: string): Parsed<Record<string, unknown>> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return { ok: false, code: 'INVALID_JSON', message: 'The request body is not valid JSON.' };
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return { ok: false, code: 'INVALID_BODY', message: 'The request body must be a JSON object.' };
+  return { ok: true, value: v as Record<string, unknown> };
+}
+
+function unknownFields(o: Record<string, unknown>, allowed: readonly string[]): string | null {
+  const extra = Object.keys(o).filter((k) => !allowed.includes(k));
+  if (extra.length === 0) return null;
+  const names = extra.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 40))).join(', ');
+  return `Unknown field${extra.length > 1 ? 's' : ''} ${names}; allowed: ${allowed.join(', ')}.`;
+}
+
+function checkVersion(o: Record<string, unknown>): string | null {
+  if (o.version === undefined) return null;
+  return typeof o.version === 'number' && Number.isSafeInteger(o.version) && o.version >= 0 ? null : '"version" must be a non-negative integer.';
+}
+
+/** Validates the body of `PUT /api/settings/mtls`: `{ enabled: boolean, enforce: boolean, caPem?: string, version?: number }`. */
+export function parseMtlsSaveBody(text: string): Parsed<SaveRequest> {
+  const p = parseObject(text);
+  if (!p.ok) return p;
+  const o = p.value;
+  const bad = (message: string): Parsed<SaveRequest> => ({ ok: false, code: 'INVALID_BODY', message });
+  const unknown = unknownFields(o, ['enabled', 'enforce', 'caPem', 'version']);
+  if (unknown) return bad(unknown);
+  if (typeof o.enabled !== 'boolean') return bad('"enabled" must be true or false.');
+  if (typeof o.enforce !== 'boolean') return bad('"enforce" must be true or false.');
+  if (o.caPem !== undefined && typeof o.caPem !== 'string') return bad('"caPem" must be a string of PEM text.');
+  const v = checkVersion(o);
+  if (v) return bad(v);
+  return {
+    ok: true,
+    value: {
+      enabled: o.enabled,
+      enforce: o.enforce,
+      ...(o.caPem !== undefined ? { caPem: o.caPem as string } : {}),
+      ...(o.version !== undefined ? { version: o.version as number } : {}),
+    },
+  };
+}
+
+/** The login methods of `PUT /api/settings/login`. */
+export type LoginMethod = 'password' | 'smartcard';
+
+/** Validates the body of `PUT /api/settings/login`: `{ method: 'password' | 'smartcard', version?: number }`. */
+export function parseLoginBody(text: string): Parsed<{ method: LoginMethod; version?: number }> {
+  const p = parseObject(text);
+  if (!p.ok) return p;
+  const o = p.value;
+  const unknown = unknownFields(o, ['method', 'version']);
+  if (unknown) return { ok: false, code: 'INVALID_BODY', message: unknown };
+  if (o.method !== 'password' && o.method !== 'smartcard') return { ok: false, code: 'INVALID_BODY', message: '"method" must be "password" or "smartcard".' };
+  const v = checkVersion(o);
+  if (v) return { ok: false, code: 'INVALID_BODY', message: v };
+  return { ok: true, value: { method: o.method, ...(o.version !== undefined ? { version: o.version as number } : {}) } };
+}
+
+/** The whoami view of §5.2. */
+export interface WhoamiView {
+  user: string;
+  clientCertificate: null | {
+    verdict: { ok: boolean; code?: string; message?: string };
+    subject: string;
+    issuer: string;
+    serialNumber: string;
+    fingerprint256: string;
+    notAfter: string;
+    san: { dns: string[]; email: string[]; uri: string[]; ip: string[]; spiffeId: string | null };
+  };
+}
+
+/** `GET /api/whoami` from a decision. A certificate that was presented but not checked (mode `disabled`) has `verdict.code: 'NOT_CHECKED'`. */
+export function whoamiView(user: string, decision: Decision): WhoamiView {
+  const c = decision.certificate;
+  const v = decision.verdict;
+  if (!c && !v) return { user, clientCertificate: null };
+  const verdict = v === null ? { ok: false, code: 'NOT_CHECKED', message: 'mTLS is disabled; the certificate was not validated.' } : v.ok ? { ok: true } : { ok: false, code: v.code, message: v.message };
+  const empty = { dns: [], email: [], uri: [], ip: [], spiffeId: null };
+  return {
+    user,
+    clientCertificate: {
+      verdict,
+      subject: c?.subject ?? '',
+      issuer: c?.issuer ?? '',
+      serialNumber: c?.serialNumber ?? '',
+      fingerprint256: c?.fingerprint256 ?? '',
+      notAfter: c?.notAfter ?? '',
+      san: c?.san ?? empty,
+    },
+  };
+}
+
+/** The response of a settings change (`PUT /api/settings/mtls`), per §5.2. */
+export function changeResponse(outcome: ChangeOutcome): HttpResponse {
+  if (outcome.ok && !outcome.refusal) return jsonResponse(200, outcome.settings);
+  const refusal: Refusal | ControllerRefusal = outcome.refusal!;
+  const settings: SettingsView | null = outcome.settings;
+  const error: { code: string; message: string; reason?: string; problems?: unknown } = { code: refusal.code, message: refusal.message };
+  if (refusal.reason) error.reason = refusal.reason;
+  if (refusal.problems) error.problems = refusal.problems;
+  const status = statusForRefusal(refusal.code);
+  return errorResponse(status, error as { code: string; message: string }, status === 422 ? { settings } : {});
+}
+
+function parseBasic(header: string | string[] | undefined): { user: string; password: string } | null {
+  if (typeof header !== 'string' || header.length > 4096) return null;
+  const m = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(header);
+  if (!m) return null;
+  const text = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const i = text.indexOf(':');
+  if (i < 0) return null;
+  return { user: text.slice(0, i), password: text.slice(i + 1) };
+}
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * The console API over a controller (§5.2). Order per request: the certificate gate (a denied
+ * decision gets 403 before any password check), Basic auth (401 with `WWW-Authenticate`), the route,
+ * then the body (limited).
+ *
+ * @example
+ * const api = createConsoleApi(controller, { authenticate: (u, p) => checkPassword(p) });
+ * const res = await api.handle({ method, path, headers, decision, peerChain, readBody: (n) => readRequestBody(req, n) });
+ */
+export function createConsoleApi(controller: Controller, options: ConsoleApiOptions): ConsoleApi {
+  if (!options || typeof options.authenticate !== 'function') {
+    throw new CertgateError('ERR_CERTGATE_INVALID_OPTION', 'createConsoleApi: "authenticate" must be a function (user, password) => boolean');
+  }
+  const realm = options.realm ?? 'certgate';
+  if (!/^[\x20-\x7e]{1,100}$/.test(realm) || realm.includes('"')) {
+    throw new CertgateError('ERR_CERTGATE_INVALID_OPTION', 'createConsoleApi: "realm" must be 1–100 printable ASCII characters without quotes');
+  }
+  const bodyLimitBytes = options.bodyLimitBytes ?? 1024 * 1024;
+  if (!Number.isSafeInteger(bodyLimitBytes) || bodyLimitBytes < 1024) {
+    throw new CertgateError('ERR_CERTGATE_INVALID_OPTION', 'createConsoleApi: "bodyLimitBytes" must be an integer ≥ 1024');
+  }
+  const prefix = options.prefix ?? '/api';
+  const unauthorized = errorResponse(401, { code: 'UNAUTHORIZED', message: 'Sign in as admin with the console password.' }, {}, { 'www-authenticate': `Basic realm="${realm}", charset="UTF-8"` });
+
+  const routes: Record<string, readonly string[]> = {
+    '/settings/mtls': ['GET', 'PUT'],
+    '/settings/login': ['GET', 'PUT'],
+    '/whoami': ['GET'],
+  };
+
+  async function body(request: ApiRequest): Promise<{ ok: true; text: string } | { ok: false; response: HttpResponse }> {
+    const b = await request.readBody(bodyLimitBytes);
+    if (b.ok) return b;
+    const status = b.code === 'PAYLOAD_TOO_LARGE' ? 413 : 400;
+    return { ok: false, response: errorResponse(status, { code: b.code, message: b.message }, {}, status === 413 ? { connection: 'close' } : {}) };
+  }
+
+  function unavailable(): HttpResponse {
+    const s = controller.status();
+    return errorResponse(503, { code: 'SETTINGS_UNAVAILABLE', message: s.ok ? 'The settings are unavailable.' : s.message });
+  }
+
+  return {
+    bodyLimitBytes,
+    async handle(request) {
+      const { path } = request;
+      if (path !== prefix && !path.startsWith(`${prefix}/`)) return null;
+      if (request.decision.action === 'deny') return denialResponse(request.decision, request, prefix);
+
+      const creds = parseBasic(request.headers.authorization);
+      if (!creds || !sameText(creds.user, 'admin')) return unauthorized;
+      let ok = false;
+      try {
+        ok = (await options.authenticate(creds.user, creds.password)) === true;
+      } catch {
+        ok = false;
+      }
+      if (!ok) return unauthorized;
+
+      const sub = path.slice(prefix.length);
+      const methods = routes[sub];
+      if (!methods) return errorResponse(404, { code: 'NOT_FOUND', message: 'No such API route.' });
+      const method = request.method.toUpperCase();
+      if (!methods.includes(method)) return errorResponse(405, { code: 'METHOD_NOT_ALLOWED', message: `Use ${methods.join(' or ')}.` }, {}, { allow: methods.join(', ') });
+      const requester = { actor: creds.user, peerChain: request.peerChain };
+
+      if (sub === '/whoami') return jsonResponse(200, whoamiView(creds.user, request.decision));
+
+      if (sub === '/settings/mtls') {
+        if (method === 'GET') {
+          const s = controller.status();
+          return s.ok ? jsonResponse(200, s.settings) : unavailable();
+        }
+        const b = await body(request);
+        if (!b.ok) return b.response;
+        const parsed = parseMtlsSaveBody(b.text);
+        if (!parsed.ok) return errorResponse(400, { code: parsed.code, message: parsed.message });
+        return changeResponse(await controller.save(parsed.value, requester));
+      }
+
+      // /settings/login
+      if (method === 'GET') {
+        const s = controller.status();
+        if (!s.ok) return unavailable();
+        return jsonResponse(200, { method: s.state.host.loginMethod === 'smartcard' ? 'smartcard' : 'password', version: s.state.version });
+      }
+      const b = await body(request);
+      if (!b.ok) return b.response;
+      const parsed = parseLoginBody(b.text);
+      if (!parsed.ok) return errorResponse(400, { code: parsed.code, message: parsed.message });
+      const { method: login, version } = parsed.value;
+      const outcome = await controller.setHost(
+        {
+          unavailableReason: login === 'smartcard' ? SMARTCARD_UNAVAILABLE_REASON : null,
+          host: { loginMethod: login },
+          ...(version !== undefined ? { version } : {}),
+        },
+        requester,
+      );
+      if (!outcome.ok) {
+        const r = outcome.refusal;
+        const message = r.code === 'MTLS_ENABLED' ? `The login method cannot be set to smartcard while mTLS is enabled (${outcome.settings?.mode ?? 'enabled'}); disable mTLS first.` : r.message;
+        return errorResponse(statusForRefusal(r.code), { code: r.code, message });
+      }
+      return jsonResponse(200, { method: login, version: outcome.state.version, mtls: outcome.settings });
+    },
+  };
+}

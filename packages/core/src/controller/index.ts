@@ -1,0 +1,553 @@
+/**
+ * @module
+ * The controller that every adapter calls. It holds the current mTLS state and the TrustStore built
+ * from it (rebuilt on every change it sees in the store), decides each connection
+ * (`allow` / `allow-unverified` / `deny`, with the verdict attached) and performs the settings
+ * changes through the pure mode machine and the store's compare-and-set, auditing every attempt.
+ *
+ * Fail closed: when the store cannot be read (corrupt file, I/O error) the controller denies every
+ * request with `SETTINGS_UNAVAILABLE` until the store is readable again or an operator repairs it.
+ */
+import { createHash } from 'node:crypto';
+import type { AuditEvent, AuditLog, AuditOutcome } from '../audit/log.js';
+import { CertgateError } from '../errors.js';
+import { identityOf } from '../identity.js';
+import { parseCertificate } from '../cert/parse.js';
+import { lintCaBundle } from '../lint.js';
+import {
+  INITIAL_STATE,
+  caKeyOf,
+  transition,
+  type CaProblem,
+  type Mode,
+  type MtlsState,
+  type Refusal,
+  type RefusalCode,
+  type RequesterVerdict,
+  type SettingsChange,
+} from '../mode/machine.js';
+import type { SettingsStore, StoreEvent } from '../settings/store.js';
+import { TrustStore } from '../trust-store.js';
+import type { ClientIdentity, SubjectAltNames, VerificationCode, VerifyOptions, VerifyResult } from '../types.js';
+import { verifyChain } from '../verify.js';
+
+/** What the adapter should do with the request. */
+export type DecisionAction = 'allow' | 'allow-unverified' | 'deny';
+
+/** Codes of a denial. Public API. */
+export type DenialCode = 'CLIENT_CERT_MISSING' | 'CLIENT_CERT_UNTRUSTED' | 'SETTINGS_UNAVAILABLE';
+
+/** What a presented leaf certificate says about itself (whether or not it validated). Never its bytes. */
+export interface PresentedCertificate {
+  subject: string;
+  issuer: string;
+  serialNumber: string;
+  fingerprint256: string;
+  notBefore: string;
+  notAfter: string;
+  san: SubjectAltNames;
+}
+
+/** The controller's answer for one connection or request. */
+export interface Decision {
+  action: DecisionAction;
+  /** The mode the decision was made under (`enforced` while the store is unreadable: fail closed). */
+  mode: Mode;
+  /** Changes whenever the controller's state changes; a decision with an older epoch is stale. */
+  epoch: number;
+  /** The store version the decision was made under, null while the store is unreadable. */
+  settingsVersion: number | null;
+  /** The presented leaf, null when no certificate was presented. */
+  certificate: PresentedCertificate | null;
+  /** The validation result, null when no certificate was presented or the mode is `disabled`. */
+  verdict: VerifyResult | null;
+  /** The validated identity (when `verdict.ok`). */
+  identity: ClientIdentity | null;
+  /** Why the request is denied (only for `deny`). */
+  denial?: { code: DenialCode; message: string; reason?: VerificationCode };
+}
+
+/** The `Settings` view of DESIGN §5.2. */
+export interface SettingsView {
+  mode: Mode;
+  version: number;
+  available: boolean;
+  unavailableReason: string | null;
+  ca: null | {
+    certificates: { subject: string; issuer: string; serialNumber: string; notBefore: string; notAfter: string; fingerprint256: string }[];
+  };
+  updatedAt: string | null;
+  updatedBy: string | null;
+}
+
+/** A refusal of the controller: the machine's codes plus `SETTINGS_UNAVAILABLE` (store unreadable or unwritable). */
+export interface ControllerRefusal extends Omit<Refusal, 'code'> {
+  code: RefusalCode | 'SETTINGS_UNAVAILABLE';
+}
+
+/** The outcome of a change. A `refusal` beside `ok: true` means the save was applied partially (enforce failed). */
+export type ChangeOutcome =
+  | { ok: true; state: MtlsState; settings: SettingsView; refusal?: Refusal }
+  | { ok: false; refusal: ControllerRefusal; settings: SettingsView | null };
+
+/** The §5.2 save: `{ enabled, enforce, caPem?, version? }`. */
+export interface SaveRequest {
+  enabled: boolean;
+  enforce: boolean;
+  caPem?: string;
+  version?: number;
+}
+
+/** Who asks for a change: a name for the audit log and the peer chain of the request's connection. */
+export interface Requester {
+  actor: string;
+  /** The chain the request's TLS connection presented (leaf first, DER), or null for none. */
+  peerChain: readonly Uint8Array[] | null;
+}
+
+/** Options of {@link createController}. */
+export interface ControllerOptions {
+  store: SettingsStore;
+  /** Where audit events go. Default: none (events are dropped). */
+  audit?: AuditLog;
+  /** The `{app}` of the missing-certificate text. Default `this application`. */
+  appName?: string;
+  /** Options for every `verifyChain` call (the instant comes from `now`). */
+  verifyOptions?: Omit<VerifyOptions, 'time'>;
+  /** Server-side intermediates (PEM) added to every trust store. */
+  intermediatesPem?: string;
+  /** The clock. Default `() => new Date()`. */
+  now?: () => Date;
+  /**
+   * Called when something needs an operator's attention (store unreadable, audit not written).
+   * Default: `console.error`.
+   */
+  onProblem?: (problem: { code: string; message: string }) => void;
+  /** Verdicts cached per (trust store, chain); entries live at most `verdictCacheTtlMs`. Default 1000 entries. */
+  verdictCacheSize?: number;
+  /** Default 60000 ms. */
+  verdictCacheTtlMs?: number;
+}
+
+/** The controller. Create it with {@link createController}. */
+export interface Controller {
+  readonly appName: string;
+  /** Changes whenever the state changes (settings saved here or elsewhere, store failed or recovered). */
+  readonly epoch: number;
+  /** The current state, or the reason it is unavailable. */
+  status(): { ok: true; state: MtlsState; settings: SettingsView } | { ok: false; code: 'SETTINGS_UNAVAILABLE'; message: string };
+  /** The CA PEM in force (null while disabled or unreadable), for TLS CertificateRequest hints. */
+  caPemInForce(): string | null;
+  /** Decides one connection from its peer chain (leaf first, DER; null or empty for none). */
+  decide(peerChain: readonly Uint8Array[] | null): Promise<Decision>;
+  /** The §5.2 save. */
+  save(request: SaveRequest, requester: Requester): Promise<ChangeOutcome>;
+  /** The host app declares mTLS (un)available, with its own settings written atomically alongside. */
+  setHost(request: { unavailableReason: string | null; host: Record<string, string>; version?: number }, requester: Requester): Promise<ChangeOutcome>;
+  /** Break-glass: lowers the mode (never refused). On an unreadable store it repairs it (keeping the old file) to `disabled`. */
+  breakGlass(mode: 'optional' | 'disabled', actor: string): Promise<ChangeOutcome>;
+  /** Re-reads the store. */
+  refresh(): Promise<void>;
+  /** Called after every state change, with the new epoch. Returns an unsubscribe function. */
+  onChange(listener: (epoch: number) => void): () => void;
+  /** Stops watching the store. */
+  close(): void;
+}
+
+type Loaded =
+  | { ok: true; state: MtlsState; trust: TrustStore | null; caKey: string | null; view: SettingsView; fingerprint: string }
+  | { ok: false; error: CertgateError; fingerprint: string };
+
+const MAX_ATTEMPTS = 8;
+const MAX_CHAIN = 16;
+
+function stateFingerprint(s: MtlsState): string {
+  return createHash('sha256').update(JSON.stringify(s)).digest('hex');
+}
+
+function chainKey(chain: readonly Uint8Array[]): string {
+  const h = createHash('sha256');
+  for (const c of chain) {
+    h.update(String(c.byteLength));
+    h.update(':');
+    h.update(c);
+  }
+  return h.digest('hex');
+}
+
+/** Leaf summary for display; null when the leaf does not even parse. */
+export function describeLeaf(der: Uint8Array): PresentedCertificate | null {
+  try {
+    const leaf = parseCertificate(der);
+    const id = identityOf(leaf, [leaf]);
+    return {
+      subject: id.subject,
+      issuer: id.issuer,
+      serialNumber: id.serialNumber,
+      fingerprint256: id.fingerprint256,
+      notBefore: id.notBefore.toISOString(),
+      notAfter: id.notAfter.toISOString(),
+      san: id.san,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** The §5.2 `Settings` view of a state. */
+export function settingsViewOf(state: MtlsState, now: Date = new Date()): SettingsView {
+  let ca: SettingsView['ca'] = null;
+  if (state.caPem !== null) {
+    const lint = lintCaBundle(state.caPem, { time: now });
+    ca = { certificates: lint.certificates.map((c) => ({ ...c })) };
+  }
+  return {
+    mode: state.mode,
+    version: state.version,
+    available: state.unavailableReason === null,
+    unavailableReason: state.unavailableReason,
+    ca,
+    updatedAt: state.updatedAt,
+    updatedBy: state.updatedBy,
+  };
+}
+
+function asCertgateError(err: unknown): CertgateError {
+  if (err instanceof CertgateError) return err;
+  return new CertgateError('ERR_CERTGATE_STORE_UNAVAILABLE', `The mTLS settings store failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
+
+/**
+ * Creates a controller over `options.store`, reads the store once and watches it.
+ * Never throws for an unreadable store: the controller starts failed closed and says why.
+ *
+ * @example
+ * const controller = await createController({ store: await createFileSettingsStore({ dir: './data' }), appName: 'My app' });
+ * const decision = await controller.decide(peerChain);
+ */
+export async function createController(options: ControllerOptions): Promise<Controller> {
+  if (!options || typeof options !== 'object' || !options.store) {
+    throw new CertgateError('ERR_CERTGATE_INVALID_OPTION', 'createController: "store" must be a SettingsStore');
+  }
+  const store = options.store;
+  const audit = options.audit;
+  const appName = options.appName ?? 'this application';
+  if (typeof appName !== 'string' || appName.length === 0 || appName.length > 200) {
+    throw new CertgateError('ERR_CERTGATE_INVALID_OPTION', 'createController: "appName" must be a non-empty string of at most 200 characters');
+  }
+  const now = options.now ?? (() => new Date());
+  const onProblem = options.onProblem ?? ((p) => console.error(`[certgate] ${p.code}: ${p.message}`));
+  const verifyOptions = options.verifyOptions ?? {};
+  const cacheSize = options.verdictCacheSize ?? 1000;
+  const cacheTtl = options.verdictCacheTtlMs ?? 60_000;
+
+  let loaded!: Loaded;
+  let epoch = 0;
+  const listeners = new Set<(epoch: number) => void>();
+  const verdictCache = new Map<string, { at: number; result: VerifyResult }>();
+
+  function buildTrust(caPem: string): TrustStore {
+    return options.intermediatesPem !== undefined ? TrustStore.fromPem(caPem, { intermediates: options.intermediatesPem }) : TrustStore.fromPem(caPem);
+  }
+
+  function install(next: Loaded): void {
+    if (loaded && loaded.fingerprint === next.fingerprint) return;
+    const wasFailed = loaded !== undefined && !loaded.ok;
+    loaded = next;
+    epoch++;
+    verdictCache.clear();
+    if (!next.ok) {
+      onProblem({ code: next.error.code, message: `${next.error.message} All requests are denied until this is fixed (see break-glass).` });
+      void record({ actor: 'certgate', action: 'store-unreadable', outcome: 'error', from: null, to: null, code: 'SETTINGS_UNAVAILABLE', reason: next.error.message });
+    } else if (wasFailed) {
+      void record({ actor: 'certgate', action: 'store-recovered', outcome: 'applied', from: null, to: { mode: next.state.mode, version: next.state.version } });
+    }
+    for (const l of [...listeners]) {
+      try {
+        l(epoch);
+      } catch (err) {
+        onProblem({ code: 'LISTENER_FAILED', message: `A settings-change listener threw: ${(err as Error)?.message}` });
+      }
+    }
+  }
+
+  function loadState(state: MtlsState): Loaded {
+    const fingerprint = stateFingerprint(state);
+    if (state.mode === 'disabled' || state.caPem === null) {
+      return { ok: true, state, trust: null, caKey: state.caPem === null ? null : caKeyOf(state.caPem), view: settingsViewOf(state, now()), fingerprint };
+    }
+    try {
+      return { ok: true, state, trust: buildTrust(state.caPem), caKey: caKeyOf(state.caPem), view: settingsViewOf(state, now()), fingerprint };
+    } catch (err) {
+      return { ok: false, error: new CertgateError('ERR_CERTGATE_STORE_CORRUPT', `The stored CA cannot be loaded: ${(err as Error).message}`, { cause: err }), fingerprint: `bad:${fingerprint}` };
+    }
+  }
+
+  function loadError(err: unknown): Loaded {
+    const e = asCertgateError(err);
+    return { ok: false, error: e, fingerprint: `error:${e.code}:${e.message}` };
+  }
+
+  async function refresh(): Promise<void> {
+    try {
+      install(loadState(await store.get()));
+    } catch (err) {
+      install(loadError(err));
+    }
+  }
+
+  async function record(e: Omit<AuditEvent, 'time'>): Promise<void> {
+    if (!audit) return;
+    try {
+      await audit.append({ time: now().toISOString(), ...e });
+    } catch (err) {
+      onProblem({ code: 'AUDIT_FAILED', message: `An audit event could not be written: ${(err as Error)?.message}` });
+    }
+  }
+
+  await refresh();
+  const unwatch = store.watch((event: StoreEvent) => {
+    if (event.error) install(loadError(event.error));
+    else install(loadState(event.state));
+  });
+
+  async function verify(chain: readonly Uint8Array[], trust: TrustStore, useCache: boolean): Promise<VerifyResult> {
+    const key = `${trust.generation}:${chainKey(chain)}`;
+    const t = Date.now();
+    if (useCache) {
+      const hit = verdictCache.get(key);
+      if (hit && t - hit.at < cacheTtl) {
+        verdictCache.delete(key);
+        verdictCache.set(key, hit);
+        return hit.result;
+      }
+    }
+    const result = await verifyChain([...chain], trust, { ...verifyOptions, time: now() });
+    if (useCache && cacheSize > 0) {
+      verdictCache.set(key, { at: t, result });
+      while (verdictCache.size > cacheSize) verdictCache.delete(verdictCache.keys().next().value as string);
+    }
+    return result;
+  }
+
+  function normaliseChain(peerChain: readonly Uint8Array[] | null): Uint8Array[] | null {
+    if (!peerChain || peerChain.length === 0) return null;
+    return peerChain.slice(0, MAX_CHAIN);
+  }
+
+  async function decide(peerChain: readonly Uint8Array[] | null): Promise<Decision> {
+    const current = loaded;
+    const e = epoch;
+    const chain = normaliseChain(peerChain);
+    const certificate = chain ? describeLeaf(chain[0]!) : null;
+    if (!current.ok) {
+      return {
+        action: 'deny',
+        mode: 'enforced',
+        epoch: e,
+        settingsVersion: null,
+        certificate,
+        verdict: null,
+        identity: null,
+        denial: { code: 'SETTINGS_UNAVAILABLE', message: 'Access is denied because the mTLS settings cannot be read; an administrator must repair them.' },
+      };
+    }
+    const { state, trust } = current;
+    const base = { mode: state.mode, epoch: e, settingsVersion: state.version, certificate };
+    if (state.mode === 'disabled' || trust === null) {
+      return { ...base, action: 'allow', verdict: null, identity: null };
+    }
+    if (!chain) {
+      if (state.mode === 'optional') return { ...base, action: 'allow-unverified', verdict: null, identity: null };
+      return {
+        ...base,
+        action: 'deny',
+        verdict: null,
+        identity: null,
+        denial: { code: 'CLIENT_CERT_MISSING', message: `Client certificate not found in request. Please make sure your client uses a certificate to access ${appName}.` },
+      };
+    }
+    const verdict = await verify(chain, trust, true);
+    if (verdict.ok) return { ...base, action: 'allow', verdict, identity: verdict.identity };
+    if (state.mode === 'optional') return { ...base, action: 'allow-unverified', verdict, identity: null };
+    return {
+      ...base,
+      action: 'deny',
+      verdict,
+      identity: null,
+      denial: { code: 'CLIENT_CERT_UNTRUSTED', message: 'Current client certificate can not be validated by the uploaded CA.', reason: verdict.code },
+    };
+  }
+
+  function clientOf(requester: Requester): { fingerprint256: string; subject: string } | null {
+    const chain = normaliseChain(requester.peerChain);
+    const leaf = chain ? describeLeaf(chain[0]!) : null;
+    return leaf ? { fingerprint256: leaf.fingerprint256, subject: leaf.subject } : null;
+  }
+
+  function currentView(): SettingsView | null {
+    return loaded.ok ? loaded.view : null;
+  }
+
+  /** Runs one change through the machine with compare-and-set, retrying on a conflict it did not ask about. */
+  async function change(
+    action: string,
+    requester: Requester,
+    build: (current: MtlsState) => Promise<{ change: SettingsChange; ctx: Parameters<typeof transition>[2] }>,
+    detail?: Record<string, string>,
+  ): Promise<ChangeOutcome> {
+    const client = clientOf(requester);
+    let from: MtlsState | null = null;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      let current: MtlsState;
+      try {
+        current = await store.get();
+      } catch (err) {
+        const e = asCertgateError(err);
+        install(loadError(e));
+        const refusal: ControllerRefusal = { code: 'SETTINGS_UNAVAILABLE', message: `${e.message} Nothing was changed.` };
+        await record({ actor: requester.actor, action, outcome: 'error', from: null, to: null, code: refusal.code, reason: refusal.message, client, ...(detail ? { detail } : {}) });
+        return { ok: false, refusal, settings: null };
+      }
+      from = current;
+      const { change: ch, ctx } = await build(current);
+      const result = transition(current, ch, ctx);
+      const fromRef = { mode: current.mode, version: current.version };
+      if (!result.ok) {
+        await record({ actor: requester.actor, action, outcome: 'refused', from: fromRef, to: null, code: result.refusal.code, reason: result.refusal.message, client, ...(detail ? { detail } : {}) });
+        return { ok: false, refusal: result.refusal, settings: loadState(current).ok ? settingsViewOf(current, now()) : currentView() };
+      }
+      let cas;
+      try {
+        cas = await store.compareAndSet(current.version, result.next);
+      } catch (err) {
+        const e = asCertgateError(err);
+        const refusal: ControllerRefusal = { code: 'SETTINGS_UNAVAILABLE', message: `${e.message} Nothing was changed.` };
+        await record({ actor: requester.actor, action, outcome: 'error', from: fromRef, to: null, code: refusal.code, reason: refusal.message, client, ...(detail ? { detail } : {}) });
+        return { ok: false, refusal, settings: currentView() };
+      }
+      if (!cas.ok) continue; // someone else wrote in between: decide again on their state
+      install(loadState(cas.state));
+      const outcome: AuditOutcome = result.refusal ? 'partial' : 'applied';
+      await record({
+        actor: requester.actor,
+        action,
+        outcome,
+        from: fromRef,
+        to: { mode: cas.state.mode, version: cas.state.version },
+        ...(result.refusal ? { code: result.refusal.code, reason: result.refusal.message } : {}),
+        client,
+        ...(detail ? { detail } : {}),
+      });
+      const settings = settingsViewOf(cas.state, now());
+      return result.refusal ? { ok: true, state: cas.state, settings, refusal: result.refusal } : { ok: true, state: cas.state, settings };
+    }
+    const refusal: ControllerRefusal = { code: 'VERSION_CONFLICT', message: 'The settings are being changed by someone else right now; reload them and try again.' };
+    await record({ actor: requester.actor, action, outcome: 'refused', from: from ? { mode: from.mode, version: from.version } : null, to: null, code: refusal.code, reason: refusal.message, client });
+    return { ok: false, refusal, settings: currentView() };
+  }
+
+  async function save(request: SaveRequest, requester: Requester): Promise<ChangeOutcome> {
+    const t = now();
+    let caCheck: { ok: boolean; problems: CaProblem[] } | undefined;
+    if (request.caPem !== undefined) {
+      const lint = lintCaBundle(request.caPem, { time: t });
+      caCheck = { ok: lint.ok, problems: lint.problems.map((p) => ({ ...p })) };
+    }
+    const chain = normaliseChain(requester.peerChain);
+    const detail: Record<string, string> = { enabled: String(request.enabled), enforce: String(request.enforce), caUploaded: String(request.caPem !== undefined) };
+    if (request.version !== undefined) detail.expectedVersion = String(request.version);
+    return change('save', requester, async (current) => {
+      const ch: SettingsChange = {
+        type: 'save',
+        enabled: request.enabled,
+        enforce: request.enforce,
+        ...(request.caPem !== undefined ? { caPem: request.caPem } : {}),
+        ...(request.version !== undefined ? { expectedVersion: request.version } : {}),
+      };
+      let requesterVerdict: RequesterVerdict | undefined;
+      const target = request.caPem !== undefined && caCheck?.ok ? request.caPem : current.caPem;
+      if (request.enabled && request.enforce && target !== null && (request.caPem === undefined || caCheck?.ok)) {
+        const key = caKeyOf(target);
+        let result: VerifyResult | null = null;
+        if (chain) {
+          // Never trust a cached verdict here: this check is what guards against lock-out.
+          const trust = loaded.ok && loaded.trust && loaded.caKey === key ? loaded.trust : buildTrust(target);
+          result = await verify(chain, trust, false);
+        }
+        requesterVerdict = { caKey: key, result };
+      }
+      return {
+        change: ch,
+        ctx: {
+          actor: requester.actor,
+          now: t,
+          appName,
+          ...(caCheck ? { caCheck } : {}),
+          ...(requesterVerdict ? { requester: requesterVerdict } : {}),
+        },
+      };
+    }, detail);
+  }
+
+  async function setHost(request: { unavailableReason: string | null; host: Record<string, string>; version?: number }, requester: Requester): Promise<ChangeOutcome> {
+    return change('host', requester, async () => ({
+      change: { type: 'host', unavailableReason: request.unavailableReason, host: { ...request.host }, ...(request.version !== undefined ? { expectedVersion: request.version } : {}) },
+      ctx: { actor: requester.actor, now: now(), appName },
+    }), { ...request.host, unavailable: String(request.unavailableReason !== null) });
+  }
+
+  async function breakGlass(mode: 'optional' | 'disabled', actor: string): Promise<ChangeOutcome> {
+    const requester: Requester = { actor, peerChain: null };
+    try {
+      await store.get();
+    } catch (err) {
+      const e = asCertgateError(err);
+      if (!store.repair) {
+        return { ok: false, refusal: { code: 'SETTINGS_UNAVAILABLE', message: `${e.message} This store cannot be repaired in place.` }, settings: null };
+      }
+      const t = now();
+      const next: MtlsState = { ...INITIAL_STATE, host: {}, version: 1, updatedAt: t.toISOString(), updatedBy: actor };
+      try {
+        const { keptAs } = await store.repair(next);
+        install(loadState(next));
+        await record({ actor, action: 'break-glass', outcome: 'applied', from: null, to: { mode: next.mode, version: next.version }, code: 'STORE_REPAIRED', reason: e.message, detail: { requestedMode: mode, keptAs: keptAs ?? '' } });
+        return { ok: true, state: next, settings: settingsViewOf(next, t) };
+      } catch (err2) {
+        const e2 = asCertgateError(err2);
+        await record({ actor, action: 'break-glass', outcome: 'error', from: null, to: null, code: 'SETTINGS_UNAVAILABLE', reason: e2.message });
+        return { ok: false, refusal: { code: 'SETTINGS_UNAVAILABLE', message: e2.message }, settings: null };
+      }
+    }
+    return change('break-glass', requester, async () => ({ change: { type: 'break-glass', mode }, ctx: { actor, now: now(), appName } }), { requestedMode: mode });
+  }
+
+  return {
+    appName,
+    get epoch() {
+      return epoch;
+    },
+    status() {
+      const l = loaded;
+      if (!l.ok) return { ok: false, code: 'SETTINGS_UNAVAILABLE', message: l.error.message };
+      return { ok: true, state: structuredClone(l.state), settings: structuredClone(l.view) };
+    },
+    caPemInForce() {
+      const l = loaded;
+      return l.ok && l.state.mode !== 'disabled' ? l.state.caPem : null;
+    },
+    decide,
+    save,
+    setHost,
+    breakGlass,
+    refresh,
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    close() {
+      unwatch();
+      listeners.clear();
+    },
+  };
+}

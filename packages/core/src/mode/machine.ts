@@ -1,0 +1,230 @@
+/**
+ * @module
+ * The mTLS mode machine: `disabled → optional → enforced`, as one pure function over
+ * (the stored state, the requested change, the facts the caller established: the CA lint and the
+ * requester's certificate verdict against the CA that would be in force) → the next state or a
+ * refusal with a stable code. No I/O, no clock (the instant is an input), no exceptions for
+ * expected outcomes.
+ *
+ * The one rule the whole machine exists for: the result is `enforced` only when the requester's
+ * certificate validated against the CA that is in force *after* the change (DESIGN §1 "enforce",
+ * "replace CA while enforced"). The verdict carries the key of the CA it was computed against, and
+ * a verdict for any other CA is refused (`VERDICT_MISMATCH`), so a caller cannot pass a verdict
+ * computed against the old CA when the change uploads a new one.
+ */
+import { createHash } from 'node:crypto';
+import type { VerificationCode, VerifyResult } from '../types.js';
+
+/** The three modes (DESIGN §1). */
+export type Mode = 'disabled' | 'optional' | 'enforced';
+
+/** Every mode, weakest first. */
+export const MODES: readonly Mode[] = Object.freeze(['disabled', 'optional', 'enforced'] as const);
+
+/**
+ * The persisted mTLS state: what a {@link SettingsStore} holds. Plain JSON data.
+ * `version` is 0 before the first save and bumps by exactly one on every change.
+ */
+export interface MtlsState {
+  version: number;
+  mode: Mode;
+  /** The uploaded CA bundle (PEM), kept while `disabled` for later. */
+  caPem: string | null;
+  /** Non-null when the host app declared mTLS unavailable (e.g. its login uses smartcards); the reason shown to admins. */
+  unavailableReason: string | null;
+  /** Host-app settings written atomically with the availability (e.g. `{ loginMethod: 'smartcard' }`). */
+  host: Readonly<Record<string, string>>;
+  /** ISO 8601 instant of the last change, null before the first. */
+  updatedAt: string | null;
+  /** Who made the last change (the actor given to the controller), null before the first. */
+  updatedBy: string | null;
+}
+
+/** The state of a store that was never written. */
+export const INITIAL_STATE: MtlsState = Object.freeze({
+  version: 0,
+  mode: 'disabled',
+  caPem: null,
+  unavailableReason: null,
+  host: Object.freeze({}),
+  updatedAt: null,
+  updatedBy: null,
+});
+
+/** A change requested of the machine. */
+export type SettingsChange =
+  /** The settings API's save (§5.2 `PUT /api/settings/mtls`). */
+  | { type: 'save'; enabled: boolean; enforce: boolean; caPem?: string; expectedVersion?: number }
+  /** The host app declares mTLS (un)available and stores its own settings with it. */
+  | { type: 'host'; unavailableReason: string | null; host: Readonly<Record<string, string>>; expectedVersion?: number }
+  /** Break-glass by an operator with shell access: lowers the mode to `mode`, never refused. */
+  | { type: 'break-glass'; mode: 'optional' | 'disabled' };
+
+/** Stable codes of a refused (or partially applied) change. Public API. */
+export type RefusalCode =
+  | 'VERSION_CONFLICT'
+  | 'MTLS_UNAVAILABLE'
+  | 'MTLS_ENABLED'
+  | 'CA_REQUIRED'
+  | 'CA_INVALID'
+  | 'CLIENT_CERT_MISSING'
+  | 'CLIENT_CERT_UNTRUSTED'
+  | 'VERDICT_MISMATCH';
+
+/** One problem of a CA upload, as the lint reports it. */
+export interface CaProblem {
+  code: string;
+  severity: 'error' | 'warning';
+  message: string;
+  index?: number;
+  subject?: string;
+}
+
+/** Why a change was refused (or why the enforce part of a save was not applied). */
+export interface Refusal {
+  code: RefusalCode;
+  message: string;
+  /** For `CLIENT_CERT_UNTRUSTED`: the verification code (`EXPIRED`, `EKU_MISMATCH`, `UNKNOWN_ISSUER`, …). */
+  reason?: VerificationCode;
+  /** For `CA_INVALID`: the lint's problems. */
+  problems?: CaProblem[];
+}
+
+/**
+ * The requester's certificate against the CA that would be in force after the change.
+ * `caKey` is {@link caKeyOf} of that CA's PEM (null when no CA would be in force);
+ * `result` is null when the request's connection presented no certificate.
+ */
+export interface RequesterVerdict {
+  caKey: string | null;
+  result: VerifyResult | null;
+}
+
+/** What the caller established before calling {@link transition}. */
+export interface TransitionContext {
+  /** Who asks (recorded as `updatedBy`). */
+  actor: string;
+  /** The instant of the change (recorded as `updatedAt`). */
+  now: Date;
+  /** The `{app}` of the `CLIENT_CERT_MISSING` text. */
+  appName: string;
+  /** The lint of `change.caPem`; required when the change carries one. */
+  caCheck?: { ok: boolean; problems: CaProblem[] };
+  /** Required when the change asks to enforce. */
+  requester?: RequesterVerdict;
+}
+
+/**
+ * The machine's answer. `ok: true` carries the state to write (its version is the current + 1);
+ * a `refusal` beside it means the save was applied *partially*: enable went through, enforce did not,
+ * and the mode is `optional` (DESIGN §1 "enable + enforce in one save").
+ */
+export type TransitionResult =
+  | { ok: true; next: MtlsState; refusal?: Refusal }
+  | { ok: false; refusal: Refusal };
+
+/** The two contract texts of DESIGN §1 / §5.2, word for word. */
+export function clientCertMissingMessage(appName: string): string {
+  return `Client certificate not found in request. Please make sure your client uses a certificate to access ${appName}.`;
+}
+export const CLIENT_CERT_UNTRUSTED_MESSAGE = 'Current client certificate can not be validated by the uploaded CA.';
+
+/** The key that names one CA bundle: SHA-256 (hex) of its PEM text without surrounding whitespace. */
+export function caKeyOf(caPem: string): string {
+  return createHash('sha256').update(caPem.trim(), 'utf8').digest('hex');
+}
+
+/** The refusal for a requester whose certificate did not validate (or was absent), or null when it validated. */
+export function requesterRefusal(result: VerifyResult | null, appName: string): Refusal | null {
+  if (result === null) return { code: 'CLIENT_CERT_MISSING', message: clientCertMissingMessage(appName) };
+  if (result.ok) return null;
+  return { code: 'CLIENT_CERT_UNTRUSTED', message: CLIENT_CERT_UNTRUSTED_MESSAGE, reason: result.code };
+}
+
+function stamp(current: MtlsState, patch: Partial<MtlsState>, ctx: TransitionContext): MtlsState {
+  return {
+    ...current,
+    ...patch,
+    host: { ...(patch.host ?? current.host) },
+    version: current.version + 1,
+    updatedAt: ctx.now.toISOString(),
+    updatedBy: ctx.actor,
+  };
+}
+
+function caInvalid(problems: CaProblem[]): Refusal {
+  const errors = problems.filter((p) => p.severity === 'error');
+  const first = errors[0]?.message ?? 'The uploaded CA is not usable.';
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''})` : '';
+  return { code: 'CA_INVALID', message: `The uploaded CA was refused: ${first}${more}`, problems };
+}
+
+/**
+ * Applies `change` to `current`. Pure: the same inputs give the same answer.
+ *
+ * @example
+ * const r = transition(state, { type: 'save', enabled: true, enforce: true },
+ *   { actor: 'admin', now: new Date(), appName: 'Console', requester: { caKey: caKeyOf(state.caPem!), result } });
+ */
+export function transition(current: MtlsState, change: SettingsChange, ctx: TransitionContext): TransitionResult {
+  if (change.type === 'break-glass') {
+    // Lowers, never raises: `optional` from `disabled` would need a CA the operator did not choose.
+    const mode: Mode = change.mode === 'disabled' || current.mode === 'disabled' || current.caPem === null ? 'disabled' : 'optional';
+    return { ok: true, next: stamp(current, { mode }, ctx) };
+  }
+
+  if (change.expectedVersion !== undefined && change.expectedVersion !== current.version) {
+    return {
+      ok: false,
+      refusal: {
+        code: 'VERSION_CONFLICT',
+        message: `The settings were changed by someone else (version ${current.version}, this save was based on version ${change.expectedVersion}). Reload them and try again.`,
+      },
+    };
+  }
+
+  if (change.type === 'host') {
+    if (change.unavailableReason !== null && current.mode !== 'disabled') {
+      return {
+        ok: false,
+        refusal: { code: 'MTLS_ENABLED', message: `mTLS is ${current.mode}; disable it before making it unavailable.` },
+      };
+    }
+    return { ok: true, next: stamp(current, { unavailableReason: change.unavailableReason, host: change.host }, ctx) };
+  }
+
+  // type 'save'
+  let caPem = current.caPem;
+  if (change.caPem !== undefined) {
+    if (!ctx.caCheck) throw new TypeError('transition: a change with caPem needs ctx.caCheck (the lint of that CA)');
+    if (!ctx.caCheck.ok) return { ok: false, refusal: caInvalid(ctx.caCheck.problems) };
+    caPem = change.caPem;
+  }
+
+  if (!change.enabled) return { ok: true, next: stamp(current, { mode: 'disabled', caPem }, ctx) };
+
+  if (current.unavailableReason !== null) {
+    return { ok: false, refusal: { code: 'MTLS_UNAVAILABLE', message: current.unavailableReason } };
+  }
+  if (caPem === null) {
+    return { ok: false, refusal: { code: 'CA_REQUIRED', message: 'Upload a CA (caPem) to enable mTLS; none is stored yet.' } };
+  }
+  if (!change.enforce) return { ok: true, next: stamp(current, { mode: 'optional', caPem }, ctx) };
+
+  const requester = ctx.requester;
+  if (!requester || requester.caKey !== caKeyOf(caPem)) {
+    return {
+      ok: false,
+      refusal: {
+        code: 'VERDICT_MISMATCH',
+        message: 'The requester\'s certificate was not checked against the CA that would be in force; nothing was changed.',
+      },
+    };
+  }
+  const refusal = requesterRefusal(requester.result, ctx.appName);
+  if (refusal === null) return { ok: true, next: stamp(current, { mode: 'enforced', caPem }, ctx) };
+  // From enforced nothing changes (replacing the CA must not lock the admin out); from
+  // disabled/optional the rest of the save applies and the mode is optional.
+  if (current.mode === 'enforced') return { ok: false, refusal };
+  return { ok: true, next: stamp(current, { mode: 'optional', caPem }, ctx), refusal };
+}
