@@ -227,7 +227,7 @@ export async function createFileSettingsStore(options: FileSettingsStoreOptions)
   return {
     path,
     get: read,
-    compareAndSet(expectedVersion, next) {
+    async compareAndSet(expectedVersion, next) {
       const checked = checkNext(expectedVersion, next);
       return serial(async () => {
         const release = await acquireLock();
