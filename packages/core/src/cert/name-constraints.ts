@@ -112,7 +112,7 @@ export function checkNameConstraints(
         ok: false,
         code: 'PATH_BUILDING_LIMIT',
         certIndex: 0,
-        message: `Checking the name constraints of the path to ${leaf ? quote(leaf.subject) : 'the certificate'} needs more than ${max} name comparisons; certificates with that many names and constraints are refused as a denial-of-service risk.`,
+        message: `Checking the name constraints of the path to certificate ${leaf ? quote(leaf.subject) : '(none)'} needs more than ${max} name comparisons; certificates with that many names and constraints are refused as a denial-of-service risk.`,
       };
     }
     throw err;
@@ -511,9 +511,24 @@ function maskPrefix(mask: Uint8Array): number | null {
 function ipText(b: Uint8Array): string {
   if (b.length === 4) return [...b].join('.');
   if (b.length !== 16) return hex(b);
-  const words: string[] = [];
-  for (let i = 0; i < 16; i += 2) words.push(((b[i]! << 8) | b[i + 1]!).toString(16));
-  return words.join(':');
+  const words: number[] = [];
+  for (let i = 0; i < 16; i += 2) words.push((b[i]! << 8) | b[i + 1]!);
+  // RFC 5952: the longest run (of two or more) of zero words becomes "::".
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLen) [best, bestLen] = [i, j - i];
+    i = j;
+  }
+  const text = (ws: number[]): string => ws.map((w) => w.toString(16)).join(':');
+  if (best < 0) return text(words);
+  return `${text(words.slice(0, best))}::${text(words.slice(best + bestLen))}`;
 }
 
 function hex(b: Uint8Array): string {
@@ -523,7 +538,7 @@ function hex(b: Uint8Array): string {
 }
 
 function quote(name: Name): string {
-  return name.empty ? '(with an empty subject)' : `'${clip(formatName(name), 120)}'`;
+  return name.empty ? '(empty subject)' : `'${clip(formatName(name), 120)}'`;
 }
 
 function clip(s: string, max = 100): string {
