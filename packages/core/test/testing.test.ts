@@ -17,6 +17,8 @@ import {
   issueSelfSignedLeaf,
   issueUnknownCriticalExtension,
   issueWrongEku,
+  loadCa,
+  importTestKey,
   pemBundle,
   toPkcs12,
   type TestPki,
@@ -283,6 +285,23 @@ describe('createCa / issue options', () => {
     // The leaf validates through the cross certificate up to the old root.
     const res = openssl('verify', '-CAfile', file('old.pem', oldRoot.pem), '-untrusted', file('cross.pem', cross.pem), file('xl.pem', leaf.pem));
     expect(res.status).toBe(0);
+  });
+
+  it('loadCa: re-creates an issuer from PEM files (every key type), refuses a foreign key', async () => {
+    for (const spec of ['ec-p256', 'ec-p384', 'rsa-2048', 'ed25519'] as const) {
+      const ca = await createCa({ key: spec });
+      const loaded = await loadCa(ca.pem, ca.keyPem);
+      expect(loaded.fingerprint256).toBe(ca.fingerprint256);
+      expect(loaded.testKey.spec).toBe(spec);
+      const leaf = await loaded.issue();
+      expect(new X509Certificate(leaf.pem).verify(ca.publicKey)).toBe(true);
+      expect(new X509Certificate(leaf.pem).checkIssued(new X509Certificate(ca.pem))).toBe(true);
+    }
+    const a = await createCa();
+    const b = await createCa();
+    await expect(loadCa(a.pem, b.keyPem)).rejects.toThrow(/does not belong/);
+    await expect(loadCa('not a cert', a.keyPem)).rejects.toThrow(/could not be read/);
+    await expect(importTestKey('nope')).rejects.toThrow(/could not be read/);
   });
 
   it('rejects an unknown key spec with a clear error', async () => {

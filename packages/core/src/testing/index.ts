@@ -18,6 +18,7 @@ export {
   createCa,
   createSelfSignedLeaf,
   createTestPki,
+  loadCa,
   asIssuer,
   pemBundle,
   type IssueOptions,
@@ -54,5 +55,5 @@ export {
   type NameSubtrees,
   type NameConstraintsSpec,
 } from './extensions.js';
-export { generateTestKey, KEY_SPECS, type KeySpec, type SignatureHash, type TestKey } from './keys.js';
+export { generateTestKey, importTestKey, KEY_SPECS, type KeySpec, type SignatureHash, type TestKey } from './keys.js';
 export { toPkcs12, type Pkcs12Options } from './pkcs12.js';

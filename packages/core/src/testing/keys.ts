@@ -127,3 +127,51 @@ export async function signerFor(
   }
   return { signingKey: key.cryptoKeys.privateKey, signingAlgorithm: { name } };
 }
+
+/**
+ * Import an existing private key (PEM or DER PKCS#8, PKCS#1 or SEC1, unencrypted) as a {@link TestKey}.
+ * Throws a TypeError naming the problem for keys the test PKI cannot use.
+ */
+export async function importTestKey(keyPem: string | Uint8Array): Promise<TestKey> {
+  let privateKey: KeyObject;
+  try {
+    privateKey =
+      typeof keyPem === 'string'
+        ? createPrivateKey(keyPem)
+        : createPrivateKey({ key: Buffer.from(keyPem), format: 'der', type: 'pkcs8' });
+  } catch (err) {
+    throw new TypeError(`@certgate/core/testing: the private key could not be read (${(err as Error).message})`);
+  }
+  const details = privateKey.asymmetricKeyDetails ?? {};
+  let spec: KeySpec;
+  switch (privateKey.asymmetricKeyType) {
+    case 'ec': {
+      const curves: Record<string, KeySpec> = { prime256v1: 'ec-p256', secp384r1: 'ec-p384', secp521r1: 'ec-p521' };
+      const s = curves[details.namedCurve ?? ''];
+      if (!s) throw new TypeError(`@certgate/core/testing: unsupported EC curve ${details.namedCurve ?? '(unknown)'}`);
+      spec = s;
+      break;
+    }
+    case 'rsa': {
+      const s = `rsa-${details.modulusLength ?? 0}` as KeySpec;
+      if (!KEY_SPECS.includes(s)) throw new TypeError(`@certgate/core/testing: unsupported RSA key size ${details.modulusLength ?? 0}`);
+      spec = s;
+      break;
+    }
+    case 'ed25519':
+      spec = 'ed25519';
+      break;
+    default:
+      throw new TypeError(`@certgate/core/testing: unsupported key type ${privateKey.asymmetricKeyType ?? '(unknown)'}`);
+  }
+  const alg = algorithmFor(spec);
+  const pkcs8 = new Uint8Array(privateKey.export({ format: 'der', type: 'pkcs8' }));
+  const publicKey = createPublicKey(privateKey);
+  const spki = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
+  const cryptoKeys: CryptoKeyPair = {
+    privateKey: await webcrypto.subtle.importKey('pkcs8', pkcs8, alg as RsaHashedKeyGenParams, true, ['sign']),
+    publicKey: await webcrypto.subtle.importKey('spki', spki, alg as RsaHashedKeyGenParams, true, ['verify']),
+  };
+  const pkcs8Pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  return { spec, cryptoKeys, privateKey: createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }), publicKey, pkcs8, pkcs8Pem, spki };
+}

@@ -16,6 +16,7 @@ import {
   Name,
   SubjectAlternativeNameExtension,
   SubjectKeyIdentifierExtension,
+  X509Certificate as PeculiarX509Certificate,
   X509CertificateGenerator,
   X509CrlGenerator,
   type JsonGeneralName,
@@ -33,7 +34,7 @@ import {
   type NameConstraintsSpec,
   type RawExtension,
 } from './extensions.js';
-import { defaultHashFor, generateTestKey, signerFor, type KeySpec, type SignatureHash, type TestKey } from './keys.js';
+import { defaultHashFor, generateTestKey, importTestKey, signerFor, type KeySpec, type SignatureHash, type TestKey } from './keys.js';
 
 const crypto = webcrypto as unknown as webcrypto.Crypto;
 
@@ -367,6 +368,25 @@ export function asIssuer(cert: TestCertificate): TestCa {
 /** A self-signed root CA (defaults: cA=TRUE critical, keyUsage keyCertSign+cRLSign, SKI, no AKI). */
 export async function createCa(opts: IssueOptions = {}): Promise<TestCa> {
   return asIssuer(await makeCertificate(opts, CA_ROLE, null));
+}
+
+/**
+ * An issuer from an existing certificate and its private key (PEM), e.g. a dev CA written to disk
+ * by the `certgate dev-ca` CLI. Throws a TypeError when the text holds no certificate or the key
+ * does not belong to it. Does not check that the certificate is a CA (see {@link asIssuer}).
+ */
+export async function loadCa(certPem: string, keyPem: string): Promise<TestCa> {
+  let nodeCert: NodeX509Certificate;
+  try {
+    nodeCert = new NodeX509Certificate(certPem);
+  } catch (err) {
+    throw new TypeError(`@certgate/core/testing: the CA certificate could not be read (${(err as Error).message})`);
+  }
+  const key = await importTestKey(keyPem);
+  if (!nodeCert.checkPrivateKey(key.privateKey)) {
+    throw new TypeError('@certgate/core/testing: the private key does not belong to the CA certificate');
+  }
+  return asIssuer(wrap(new PeculiarX509Certificate(new Uint8Array(nodeCert.raw)), key));
 }
 
 /**
