@@ -7,7 +7,11 @@ import type { ParsedCertificate } from '../src/cert/model.js';
 import { parseCertificate } from '../src/cert/parse.js';
 import { readPemBlocks } from '../src/pem.js';
 
-export const parsePem = (pem: string): ParsedCertificate => parseCertificate(readPemBlocks(pem)[0]!.der);
+export function parsePem(pem: string): ParsedCertificate {
+  const der = readPemBlocks(pem)[0]?.der;
+  if (!der) throw new Error('test data: not a PEM certificate');
+  return parseCertificate(der);
+}
 
 export function sameKeyId(a: Uint8Array | null | undefined, b: Uint8Array | undefined): boolean {
   if (!a || !b) return true; // only compared when both are present
