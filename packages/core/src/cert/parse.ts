@@ -633,9 +633,14 @@ function checkProfile(c: Parsed): void {
   if (c.notAfter < c.notBefore) p.push('notAfter is before notBefore.');
 }
 
-/** Upper-case hex of the serial number content octets without a sign-only leading zero (as node:crypto prints it). */
+/**
+ * The serial number as node:crypto (OpenSSL `BN_bn2hex`) prints a non-negative one: upper-case hex of
+ * the value's octets, without the sign-only leading zero octet; zero is "0". A negative serial is
+ * printed as its two's-complement content octets (node would print a minus sign).
+ */
 export function serialHex(serial: Uint8Array): string {
   let s = serial;
   if (s.length > 1 && s[0] === 0) s = s.subarray(1);
+  if (s.length === 1 && s[0] === 0) return '0';
   return Buffer.from(s.buffer, s.byteOffset, s.byteLength).toString('hex').toUpperCase();
 }
