@@ -8,7 +8,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import 'reflect-metadata';
 import { Name } from '@peculiar/x509';
-import { concat, ctx, int, oid, seq, tlv } from './der.js';
+import { concat, ctx, ia5, int, oid, seq, set, tlv, utf8 } from './der.js';
 
 /** An extension given as raw DER: `der` is the extnValue contents (the extension's own value). */
 export interface RawExtension {
@@ -84,6 +84,44 @@ function cidrToBytes(cidr: string): Uint8Array {
 /** DER of an X.501 Name from a DN string (`CN=x, O=y`), as @peculiar/x509 encodes it. */
 export function nameDer(dn: string): Uint8Array {
   return new Uint8Array(new Name(dn).toArrayBuffer());
+}
+
+const NAME_TYPES: Record<string, string> = {
+  CN: '2.5.4.3',
+  SN: '2.5.4.4',
+  SERIALNUMBER: '2.5.4.5',
+  C: '2.5.4.6',
+  L: '2.5.4.7',
+  ST: '2.5.4.8',
+  STREET: '2.5.4.9',
+  O: '2.5.4.10',
+  OU: '2.5.4.11',
+  DC: '0.9.2342.19200300.100.1.25',
+  UID: '0.9.2342.19200300.100.1.1',
+  E: '1.2.840.113549.1.9.1',
+  emailAddress: '1.2.840.113549.1.9.1',
+};
+
+/**
+ * DER of a Name built attribute by attribute, one RDN each, in the given (encoded) order, most
+ * significant first: `[{ type: 'O', value: 'Example' }, { type: 'CN', value: 'Smith, John' }]`.
+ * Values are taken literally (no DN-string escaping), so any text is safe. Strings are UTF8String,
+ * except C (PrintableString) and emailAddress / DC (IA5String). `type` is a short name or a dotted OID.
+ */
+export function encodeName(attributes: { type: string; value: string }[]): Uint8Array {
+  return seq(
+    ...attributes.map(({ type, value }) => {
+      const attrOid = NAME_TYPES[type] ?? (/^\d+(\.\d+)+$/.test(type) ? type : undefined);
+      if (!attrOid) throw new TypeError(`@certgate/core/testing: unknown name attribute type ${JSON.stringify(type)}`);
+      const v =
+        attrOid === '2.5.4.6'
+          ? tlv(0x13, new TextEncoder().encode(value))
+          : attrOid === NAME_TYPES.E || attrOid === NAME_TYPES.DC
+            ? ia5(value)
+            : utf8(value);
+      return set(seq(oid(attrOid), v));
+    }),
+  );
 }
 
 function subtrees(s: NameSubtrees): Uint8Array {

@@ -49,6 +49,7 @@ export {
   unknownExtension,
   crlNumberExtension,
   nameDer,
+  encodeName,
   ipToBytes,
   OID,
   type RawExtension,
