@@ -19,6 +19,7 @@ import {
   issueWrongEku,
   loadCa,
   importTestKey,
+  encodeName,
   pemBundle,
   toPkcs12,
   type TestPki,
@@ -302,6 +303,21 @@ describe('createCa / issue options', () => {
     await expect(loadCa(a.pem, b.keyPem)).rejects.toThrow(/does not belong/);
     await expect(loadCa('not a cert', a.keyPem)).rejects.toThrow(/could not be read/);
     await expect(importTestKey('nope')).rejects.toThrow(/could not be read/);
+  });
+
+  it('encodeName takes values literally (commas, plus signs, non-ASCII) in the given order', async () => {
+    const ca = await createCa({
+      subject: encodeName([
+        { type: 'C', value: 'DE' },
+        { type: 'O', value: 'Müller + Söhne, GmbH' },
+        { type: 'emailAddress', value: 'ca@example.test' },
+        { type: 'CN', value: 'Smith, John' },
+      ]),
+    });
+    const t = text(ca.pem);
+    expect(t).toContain('Subject: C = DE, O = "M\\C3\\BCller + S\\C3\\B6hne, GmbH", emailAddress = ca@example.test, CN = "Smith, John"');
+    expect(new X509Certificate(ca.pem).subject).toBe('C=DE\nO=Müller \\+ Söhne\\, GmbH\nemailAddress=ca@example.test\nCN=Smith\\, John');
+    expect(() => encodeName([{ type: 'XX', value: 'x' }])).toThrow(/unknown name attribute type "XX"/);
   });
 
   it('rejects an unknown key spec with a clear error', async () => {
