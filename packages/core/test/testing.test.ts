@@ -181,6 +181,27 @@ describe('createTestPki', () => {
     expect(() => toPkcs12(pki.client, [], '')).toThrow(/non-empty password/);
   });
 
+  // NSS is the certificate library of Firefox and of Chromium on Linux; pk12util is its import tool
+  // (Debian package libnss3-tools). Where it is not installed this test is reported as skipped.
+  const hasPk12util = spawnSync('pk12util', ['-h'], { encoding: 'utf8' }).error === undefined;
+  it.runIf(hasPk12util)('PKCS#12: NSS (pk12util) imports the key and both certificates, and refuses a wrong password', () => {
+    const p12 = file('nss.p12', toPkcs12(pki.client, [pki.intermediate], 'nss-pw', { friendlyName: 'nss client' }));
+    const db = join(dir, 'nssdb');
+    execFileSync('mkdir', ['-p', db]);
+    execFileSync('certutil', ['-N', '-d', `sql:${db}`, '--empty-password']);
+    const wrong = spawnSync('pk12util', ['-i', p12, '-d', `sql:${db}`, '-W', 'wrong'], { encoding: 'utf8' });
+    expect(wrong.status).not.toBe(0);
+    expect(`${wrong.stdout}${wrong.stderr}`).toContain('SEC_ERROR_PKCS12_INVALID_MAC');
+    const ok = spawnSync('pk12util', ['-i', p12, '-d', `sql:${db}`, '-W', 'nss-pw'], { encoding: 'utf8' });
+    expect(`${ok.stdout}${ok.stderr}`).toContain('PKCS12 IMPORT SUCCESSFUL');
+    expect(ok.status).toBe(0);
+    const certs = execFileSync('certutil', ['-L', '-d', `sql:${db}`], { encoding: 'utf8' });
+    expect(certs).toMatch(/nss client\s+u,u,u/);
+    expect(certs).toContain('certgate test intermediate');
+    const keys = execFileSync('certutil', ['-K', '-d', `sql:${db}`], { encoding: 'utf8' });
+    expect(keys).toContain('nss client');
+  });
+
   it('CRLs: openssl checks the signature and refuses the revoked certificate', async () => {
     const thisUpdate = new Date(Date.now() - 60_000);
     const crl = await pki.intermediate.createCrl({
