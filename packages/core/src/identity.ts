@@ -1,0 +1,90 @@
+/**
+ * @module
+ * The normalised identity of a certificate: RFC 4514 names, SANs by type, serial, fingerprints.
+ */
+import { createHash } from 'node:crypto';
+import type { GeneralName, ParsedCertificate } from './cert/model.js';
+import { formatName, nameAttributes } from './cert/name.js';
+import type { CertificateSummary, ClientIdentity, SubjectAltNames } from './types.js';
+
+const CN_OID = '2.5.4.3';
+
+/** Upper-case hex pairs joined by colons, as node:crypto prints fingerprints. */
+export function colonHex(hexLower: string): string {
+  return hexLower.toUpperCase().replace(/(..)(?!$)/g, '$1:');
+}
+
+/** Serial number content octets → upper-case hex without leading zero octets (as node:crypto prints it). */
+export function serialHex(serial: Uint8Array): string {
+  let i = 0;
+  while (i < serial.length - 1 && serial[i] === 0) i++;
+  return Buffer.from(serial.subarray(i)).toString('hex').toUpperCase();
+}
+
+/** IPv4 dotted quad or RFC 5952 IPv6 text for 4 or 16 address bytes. */
+export function formatIp(bytes: Uint8Array): string {
+  if (bytes.length === 4) return Array.from(bytes).join('.');
+  if (bytes.length !== 16) return `#${Buffer.from(bytes).toString('hex')}`;
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
+  // RFC 5952 §4.2: compress the longest run (≥ 2) of zero groups, the first one on a tie.
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+/** SANs of a certificate, by type. */
+export function subjectAltNames(names: readonly GeneralName[] | undefined): SubjectAltNames {
+  const san: SubjectAltNames = { dns: [], email: [], uri: [], ip: [], spiffeId: null };
+  for (const n of names ?? []) {
+    if (n.type === 'dns') san.dns.push(n.value);
+    else if (n.type === 'email') san.email.push(n.value);
+    else if (n.type === 'uri') san.uri.push(n.value);
+    else if (n.type === 'ip') san.ip.push(formatIp(n.value));
+  }
+  const spiffe = san.uri.filter((u) => u.toLowerCase().startsWith('spiffe://'));
+  san.spiffeId = spiffe.length === 1 ? spiffe[0]! : null;
+  return san;
+}
+
+/** The public summary of one certificate. */
+export function summarize(cert: ParsedCertificate): CertificateSummary {
+  return {
+    subject: formatName(cert.subject),
+    issuer: formatName(cert.issuer),
+    serialNumber: serialHex(cert.serialNumber),
+    notBefore: new Date(cert.notBefore),
+    notAfter: new Date(cert.notAfter),
+    fingerprint256: colonHex(cert.sha256),
+    der: cert.der,
+  };
+}
+
+/** The identity of a validated leaf; `path` is leaf first, trust anchor last. */
+export function identityOf(leaf: ParsedCertificate, path: readonly ParsedCertificate[]): ClientIdentity {
+  const subjectAttributes = nameAttributes(leaf.subject);
+  const cns = subjectAttributes.filter((a) => a.oid === CN_OID);
+  return {
+    subject: formatName(leaf.subject),
+    subjectAttributes,
+    issuer: formatName(leaf.issuer),
+    issuerAttributes: nameAttributes(leaf.issuer),
+    commonName: cns.length > 0 ? cns[cns.length - 1]!.value : null,
+    san: subjectAltNames(leaf.subjectAltName),
+    serialNumber: serialHex(leaf.serialNumber),
+    fingerprint256: colonHex(leaf.sha256),
+    spkiSha256: createHash('sha256').update(leaf.spki.der).digest('base64'),
+    notBefore: new Date(leaf.notBefore),
+    notAfter: new Date(leaf.notAfter),
+    chainFingerprints256: path.map((c) => colonHex(c.sha256)),
+  };
+}

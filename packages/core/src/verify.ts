@@ -1,0 +1,233 @@
+/**
+ * @module
+ * `verifyChain`: RFC 5280 path building and validation of a client's chain against a {@link TrustStore}.
+ */
+import type { ParsedCertificate } from './cert/model.js';
+import { parseCertificate } from './cert/parse.js';
+import { buildAndValidate } from './cert/path.js';
+import { KEY_USAGE_BITS, type ResolvedVerifyOptions } from './cert/validate.js';
+import { CertgateOptionError } from './errors.js';
+import { identityOf, summarize } from './identity.js';
+import { readPemBlocks } from './pem.js';
+import { storeInternals, type TrustStore } from './trust-store.js';
+import type { CertificateInput, KeyUsageName, VerifyFailure, VerifyOptions, VerifyResult } from './types.js';
+
+/** Bounds on the input of one verification. */
+export const INPUT_LIMITS = Object.freeze({
+  /** Certificates in the chain given to verifyChain. */
+  maxCertificates: 64,
+  /** Bytes of one DER certificate. */
+  maxCertificateBytes: 256 * 1024,
+  /** Bytes of all certificates together. */
+  maxTotalBytes: 1024 * 1024,
+});
+
+const EKU_NAMES: Record<string, string> = {
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+};
+const OID_RE = /^[0-2](\.(0|[1-9][0-9]*))+$/;
+const OPTION_KEYS = new Set([
+  'time',
+  'requiredEku',
+  'revocation',
+  'initialPolicySet',
+  'explicitPolicy',
+  'policyMappingInhibit',
+  'anyPolicyInhibit',
+  'maxDepth',
+  'clockToleranceSec',
+  'allowWeakAlgorithms',
+  'requiredKeyUsage',
+]);
+
+function bad(message: string): never {
+  throw new CertgateOptionError(`verifyChain: ${message}`);
+}
+
+function bool(o: VerifyOptions, key: keyof VerifyOptions): boolean {
+  const v = o[key];
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') bad(`"${key}" must be a boolean`);
+  return v;
+}
+
+/** Validates and defaults the options once (throws `ERR_CERTGATE_INVALID_OPTION`). */
+export function resolveVerifyOptions(options: VerifyOptions | undefined): ResolvedVerifyOptions & { revocation: 'off' | 'soft' | 'hard' | undefined } {
+  if (options === undefined) options = {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) bad('"options" must be an object');
+  for (const k of Object.keys(options)) {
+    if (!OPTION_KEYS.has(k)) {
+      const hint = [...OPTION_KEYS].find((o) => o.toLowerCase() === k.toLowerCase());
+      bad(`unknown option "${k}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
+    }
+  }
+  const o = options;
+  let timeMs = Date.now();
+  if (o.time !== undefined) {
+    if (!(o.time instanceof Date) || Number.isNaN(o.time.getTime())) bad('"time" must be a valid Date');
+    timeMs = o.time.getTime();
+  }
+  let requiredEkuOid: string | null = EKU_NAMES.clientAuth!;
+  if (o.requiredEku !== undefined) {
+    if (o.requiredEku === null) requiredEkuOid = null;
+    else if (typeof o.requiredEku === 'string' && EKU_NAMES[o.requiredEku]) requiredEkuOid = EKU_NAMES[o.requiredEku]!;
+    else if (typeof o.requiredEku === 'string' && OID_RE.test(o.requiredEku)) requiredEkuOid = o.requiredEku;
+    else bad(`"requiredEku" must be 'clientAuth', 'serverAuth', a dotted OID or null (got ${JSON.stringify(o.requiredEku)})`);
+  }
+  if (o.revocation !== undefined && o.revocation !== 'off' && o.revocation !== 'soft' && o.revocation !== 'hard') {
+    bad(`"revocation" must be 'off', 'soft' or 'hard' (got ${JSON.stringify(o.revocation)})`);
+  }
+  let initialPolicySet = ['2.5.29.32.0'];
+  if (o.initialPolicySet !== undefined) {
+    if (!Array.isArray(o.initialPolicySet) || o.initialPolicySet.length === 0 || !o.initialPolicySet.every((p) => typeof p === 'string' && OID_RE.test(p))) {
+      bad('"initialPolicySet" must be a non-empty array of dotted OIDs');
+    }
+    initialPolicySet = [...new Set(o.initialPolicySet)];
+  }
+  let maxDepth = 8;
+  if (o.maxDepth !== undefined) {
+    if (!Number.isInteger(o.maxDepth) || o.maxDepth < 0 || o.maxDepth > 255) bad('"maxDepth" must be an integer from 0 to 255');
+    maxDepth = o.maxDepth;
+  }
+  let clockToleranceMs = 0;
+  if (o.clockToleranceSec !== undefined) {
+    if (typeof o.clockToleranceSec !== 'number' || !Number.isFinite(o.clockToleranceSec) || o.clockToleranceSec < 0 || o.clockToleranceSec > 86_400) {
+      bad('"clockToleranceSec" must be a number of seconds from 0 to 86400');
+    }
+    clockToleranceMs = Math.round(o.clockToleranceSec * 1000);
+  }
+  let requiredKeyUsage = KEY_USAGE_BITS.digitalSignature;
+  if (o.requiredKeyUsage !== undefined) {
+    if (!Array.isArray(o.requiredKeyUsage) || !o.requiredKeyUsage.every((k) => typeof k === 'string' && k in KEY_USAGE_BITS)) {
+      bad(`"requiredKeyUsage" must be an array of keyUsage names (${Object.keys(KEY_USAGE_BITS).join(', ')})`);
+    }
+    requiredKeyUsage = (o.requiredKeyUsage as KeyUsageName[]).reduce((m, k) => m | KEY_USAGE_BITS[k], 0);
+  }
+  return {
+    timeMs,
+    requiredEkuOid,
+    requiredKeyUsage,
+    initialPolicySet,
+    explicitPolicy: bool(o, 'explicitPolicy'),
+    policyMappingInhibit: bool(o, 'policyMappingInhibit'),
+    anyPolicyInhibit: bool(o, 'anyPolicyInhibit'),
+    maxDepth,
+    clockToleranceMs,
+    allowWeakAlgorithms: bool(o, 'allowWeakAlgorithms'),
+    revocation: o.revocation,
+  };
+}
+
+function malformed(message: string, certIndex?: number): VerifyFailure {
+  return certIndex === undefined ? { ok: false, code: 'MALFORMED', message } : { ok: false, code: 'MALFORMED', message, certIndex };
+}
+
+/** The chain's elements as DER, with their input index; or a failure. */
+function toDerList(chain: unknown): { der: Uint8Array; index: number }[] | VerifyFailure {
+  if (!Array.isArray(chain)) return malformed('The chain must be an array of certificates (PEM strings or DER bytes), leaf first.');
+  if (chain.length === 0) return malformed('No certificate was given: the chain is empty.');
+  if (chain.length > INPUT_LIMITS.maxCertificates) {
+    return { ok: false, code: 'CHAIN_TOO_LONG', message: `The chain holds ${chain.length} certificates; certgate accepts at most ${INPUT_LIMITS.maxCertificates}.` };
+  }
+  const out: { der: Uint8Array; index: number }[] = [];
+  let total = 0;
+  for (let i = 0; i < chain.length; i++) {
+    const item: unknown = chain[i];
+    const ders: Uint8Array[] = [];
+    if (typeof item === 'string') {
+      if (item.length > INPUT_LIMITS.maxTotalBytes * 2) return malformed(`Certificate ${i + 1} of the chain is too large.`, i);
+      const blocks = readPemBlocks(item).filter((b) => b.label === 'CERTIFICATE');
+      if (blocks.length === 0) return malformed(`Element ${i + 1} of the chain is a string without a PEM CERTIFICATE block.`, i);
+      for (const b of blocks) {
+        if (!b.der) return malformed(`Element ${i + 1} of the chain has a PEM block whose base64 is not valid.`, i);
+        ders.push(b.der);
+      }
+    } else if (item instanceof Uint8Array) {
+      ders.push(item);
+    } else {
+      return malformed(`Element ${i + 1} of the chain is neither a PEM string nor DER bytes.`, i);
+    }
+    for (const der of ders) {
+      if (der.length > INPUT_LIMITS.maxCertificateBytes) return malformed(`Certificate ${i + 1} of the chain is ${der.length} bytes; certgate accepts at most ${INPUT_LIMITS.maxCertificateBytes}.`, i);
+      total += der.length;
+      if (total > INPUT_LIMITS.maxTotalBytes) return malformed(`The chain is larger than ${INPUT_LIMITS.maxTotalBytes} bytes.`);
+      out.push({ der, index: i });
+    }
+  }
+  if (out.length > INPUT_LIMITS.maxCertificates) {
+    return { ok: false, code: 'CHAIN_TOO_LONG', message: `The chain holds ${out.length} certificates; certgate accepts at most ${INPUT_LIMITS.maxCertificates}.` };
+  }
+  return out;
+}
+
+/**
+ * Validates a client's certificate chain against the trust store (RFC 5280 §6.1 with path building).
+ *
+ * `chain` is leaf first, then whatever the client sent, in any order (strays are ignored); each
+ * element a PEM string or DER bytes. Never throws for anything about the chain: every outcome is a
+ * {@link VerifyResult}. Throws `ERR_CERTGATE_INVALID_OPTION` for bad options or a store that is not
+ * a {@link TrustStore}.
+ *
+ * @example
+ * const store = TrustStore.fromPem(caPem);
+ * const r = await verifyChain([leafPem, intermediatePem], store, { requiredEku: 'clientAuth' });
+ * if (!r.ok) console.log(r.code, r.message);
+ */
+export async function verifyChain(chain: readonly CertificateInput[], store: TrustStore, options?: VerifyOptions): Promise<VerifyResult> {
+  const opts = resolveVerifyOptions(options);
+  const inner = storeInternals(store);
+  const ders = toDerList(chain);
+  if (!Array.isArray(ders)) return ders;
+
+  let leaf: ParsedCertificate;
+  try {
+    leaf = parseCertificate(ders[0]!.der);
+  } catch (err) {
+    return malformed(`The client certificate could not be parsed: ${(err as Error).message}`, 0);
+  }
+  const pool: ParsedCertificate[] = [];
+  let firstBad: { index: number; message: string } | null = null;
+  for (let k = 1; k < ders.length; k++) {
+    try {
+      pool.push(parseCertificate(ders[k]!.der));
+    } catch (err) {
+      firstBad ??= { index: ders[k]!.index, message: (err as Error).message };
+    }
+  }
+  pool.push(...inner.intermediates);
+
+  const built = buildAndValidate(
+    { leaf, pool, anchorsBySubject: inner.anchorsBySubject, anchorHashes: inner.anchorHashes },
+    opts,
+  );
+  if (!built.ok) {
+    if (built.failure.code === 'UNKNOWN_ISSUER' && firstBad) {
+      return malformed(
+        `Certificate ${firstBad.index + 1} of the chain could not be parsed (${firstBad.message}), and without it no path to a trusted CA could be built.`,
+        firstBad.index,
+      );
+    }
+    const f = built.failure;
+    return f.certIndex === undefined ? { ok: false, code: f.code, message: f.message } : { ok: false, code: f.code, message: f.message, certIndex: f.certIndex };
+  }
+
+  const leafFirst = built.path.slice().reverse();
+  const full = [...leafFirst, built.anchor];
+  const result: VerifyResult = {
+    ok: true,
+    chain: full.map(summarize),
+    identity: identityOf(leaf, full),
+    policies: built.policies,
+  };
+  const revocation = opts.revocation ?? 'off';
+  if (revocation !== 'off') {
+    // The store holds no CRLs (revocation checking is not implemented yet): nothing can be decided.
+    const reason = 'no CRL is configured for the issuer of the client certificate';
+    if (revocation === 'hard') {
+      return { ok: false, code: 'REVOCATION_UNKNOWN', message: `The revocation status of the client certificate cannot be decided: ${reason}.`, certIndex: 0 };
+    }
+    result.revocation = { status: 'unknown', certIndex: 0, reason };
+  }
+  return result;
+}
