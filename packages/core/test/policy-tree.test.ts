@@ -138,7 +138,9 @@ const inputsArb = fc.record({
   anyPolicyInhibit: fc.boolean(),
 });
 
-function toPath(specs: fc.RecordValue<typeof certArb extends fc.Arbitrary<infer T> ? T : never>[]): ParsedCertificate[] {
+type CertSpec = typeof certArb extends fc.Arbitrary<infer T> ? T : never;
+
+function toPath(specs: CertSpec[]): ParsedCertificate[] {
   return specs.map((s, i) =>
     modelCert({
       subject: s.selfIssued && i > 0 ? `CA${i - 1}` : `CA${i}`,
