@@ -213,7 +213,10 @@ function labelProblem(label: string, index: number): LintProblem {
   };
 }
 
+const RSA_DSA_KEY_OIDS = new Set(['1.2.840.113549.1.1.1', '1.2.840.113549.1.1.10', '1.2.840.10040.4.1']);
+
 function rsaBits(cert: ParsedCertificate): number | null {
+  if (!RSA_DSA_KEY_OIDS.has(cert.spki.algorithm.oid)) return null;
   try {
     const key = createPublicKey({ key: Buffer.from(cert.spki.der), format: 'der', type: 'spki' });
     if (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss' || key.asymmetricKeyType === 'dsa') {
