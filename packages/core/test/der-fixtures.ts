@@ -185,7 +185,8 @@ export function keyPair(kind: KeyKind): KeyPair {
       kp = generateKeyPairSync('rsa', { modulusLength: 1024 });
       break;
     case 'rsa-pss':
-      kp = generateKeyPairSync('rsa-pss', { modulusLength: 2048, hashAlgorithm: 'sha256', mgf1HashAlgorithm: 'sha256', saltLength: 32 });
+      // @types/node 20 types saltLength as a string; node wants the number of bytes.
+      kp = generateKeyPairSync('rsa-pss', { modulusLength: 2048, hashAlgorithm: 'sha256', mgf1HashAlgorithm: 'sha256', saltLength: 32 as unknown as string });
       break;
     case 'p256':
       kp = generateKeyPairSync('ec', { namedCurve: 'P-256' });

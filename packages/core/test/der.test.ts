@@ -87,7 +87,7 @@ describe('DER reader: tags and lengths', () => {
   });
 
   it('bounds the nesting depth', () => {
-    let der = Uint8Array.of(0x05, 0x00);
+    let der: Uint8Array = Uint8Array.of(0x05, 0x00);
     for (let i = 0; i < MAX_DEPTH + 2; i++) der = writeTlv(0x30, der);
     let r = new DerReader(der);
     expect(() => {

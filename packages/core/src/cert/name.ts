@@ -42,9 +42,8 @@ export function readRdnContents(set: DerReader, what: string): Attribute[] {
 
 /** Parse a Name from `r` (the next element must be the Name's SEQUENCE). */
 export function readName(r: DerReader, what: string): Name {
-  const t = r.readAny(what);
-  if (t.tag !== Tag.SEQUENCE) throw new DerError(`${what}: expected a Name (SEQUENCE)`);
-  return parseNameContents(r.child(t.value), t.full, what);
+  const seq = r.enter(Tag.SEQUENCE, what);
+  return parseNameContents(seq, r.lastFull(), what);
 }
 
 /** Parse a whole Name TLV. */

@@ -98,14 +98,21 @@ export interface Tlv {
 export class DerReader {
   private pos: number;
   private readonly limit: number;
+  // The TLV most recently read: tag, start of the TLV, start of its contents.
+  private lastTag = -1;
+  private lastStart = 0;
+  private lastValue = 0;
 
+  /** A reader over `buf[start, end)`; `depth` is the nesting level (bounded by {@link MAX_DEPTH}). */
   constructor(
     private readonly buf: Uint8Array,
     readonly depth = 0,
+    start = 0,
+    end = buf.length,
   ) {
     if (depth > MAX_DEPTH) throw new DerError(`DER nesting is deeper than ${MAX_DEPTH} levels`);
-    this.pos = 0;
-    this.limit = buf.length;
+    this.pos = start;
+    this.limit = end;
   }
 
   /** True when every byte has been read. */
@@ -142,49 +149,72 @@ export class DerReader {
     return { tag: num * 256 + first, next: p };
   }
 
-  /** Read the next TLV whatever its tag. */
-  readAny(what: string): Tlv {
+  /** Parse the identifier and length octets of the next TLV and step over it. Returns its tag. */
+  private next(what: string): number {
     const start = this.pos;
-    if (start >= this.limit) throw new DerError(`${what}: missing (end of data)`);
-    let tag = this.buf[start]!;
+    const limit = this.limit;
+    const buf = this.buf;
+    if (start >= limit) throw new DerError(`${what}: missing (end of data)`);
+    let tag = buf[start]!;
     let p = start + 1;
     if ((tag & 0x1f) === 0x1f) {
       const h = this.readHighTag(start, what);
       tag = h.tag;
       p = h.next;
     }
-    if (p >= this.limit) throw new DerError(`${what}: truncated length`);
-    let len = this.buf[p++]!;
+    if (p >= limit) throw new DerError(`${what}: truncated length`);
+    let len = buf[p++]!;
     if (len >= 0x80) {
       if (len === 0x80) throw new DerError(`${what}: indefinite length is not allowed in DER`);
       const n = len & 0x7f;
       if (n > 4) throw new DerError(`${what}: length is too large`);
-      if (p + n > this.limit) throw new DerError(`${what}: truncated length`);
-      if (this.buf[p] === 0) throw new DerError(`${what}: length has a leading zero octet`);
+      if (p + n > limit) throw new DerError(`${what}: truncated length`);
+      if (buf[p] === 0) throw new DerError(`${what}: length has a leading zero octet`);
       len = 0;
-      for (let i = 0; i < n; i++) len = len * 256 + this.buf[p++]!;
+      for (let i = 0; i < n; i++) len = len * 256 + buf[p++]!;
       if (len < 0x80) throw new DerError(`${what}: length ${len} must use the short form`);
     }
-    if (len > this.limit - p) {
-      throw new DerError(`${what}: length ${len} is longer than the ${this.limit - p} bytes that remain`);
+    if (len > limit - p) {
+      throw new DerError(`${what}: length ${len} is longer than the ${limit - p} bytes that remain`);
     }
-    const end = p + len;
-    this.pos = end;
-    return { tag, value: this.buf.subarray(p, end), full: this.buf.subarray(start, end) };
+    this.lastTag = tag;
+    this.lastStart = start;
+    this.lastValue = p;
+    this.pos = p + len;
+    return tag;
+  }
+
+  private expect(tag: number, what: string): void {
+    if (this.next(what) !== tag) throw wrongTag(what, tag, this.lastTag);
+  }
+
+  /** Read the next TLV whatever its tag. */
+  readAny(what: string): Tlv {
+    const tag = this.next(what);
+    return { tag, value: this.buf.subarray(this.lastValue, this.pos), full: this.buf.subarray(this.lastStart, this.pos) };
+  }
+
+  /** Read the next TLV whatever its tag; returns the whole TLV (its tag is {@link lastTagRead}). */
+  readAnyFull(what: string): Uint8Array {
+    this.next(what);
+    return this.buf.subarray(this.lastStart, this.pos);
   }
 
   /** Read the next TLV, which must have `tag`; returns its content octets. */
   read(tag: number, what: string): Uint8Array {
-    const t = this.readAny(what);
-    if (t.tag !== tag) throw wrongTag(what, tag, t.tag);
-    return t.value;
+    this.expect(tag, what);
+    return this.buf.subarray(this.lastValue, this.pos);
   }
 
   /** Read the next TLV, which must have `tag`; returns the whole TLV. */
   readFull(tag: number, what: string): Uint8Array {
-    const t = this.readAny(what);
-    if (t.tag !== tag) throw wrongTag(what, tag, t.tag);
-    return t.full;
+    this.expect(tag, what);
+    return this.buf.subarray(this.lastStart, this.pos);
+  }
+
+  /** The whole encoding of the TLV read last (after {@link enter}, {@link read} …). */
+  lastFull(): Uint8Array {
+    return this.buf.subarray(this.lastStart, this.pos);
   }
 
   /** Like {@link read} but returns null (consuming nothing) when the next tag is not `tag`. */
@@ -193,9 +223,21 @@ export class DerReader {
     return this.read(tag, what);
   }
 
-  /** Read a constructed element with `tag` and return a reader over its contents. */
+  /** Read a constructed element with `tag` and return a reader over its contents (no copy, no view). */
   enter(tag: number, what: string): DerReader {
-    return new DerReader(this.read(tag, what), this.depth + 1);
+    this.expect(tag, what);
+    return new DerReader(this.buf, this.depth + 1, this.lastValue, this.pos);
+  }
+
+  /** Read the next element whatever its tag and return a reader over its contents; its tag is {@link lastTagRead}. */
+  enterAny(what: string): DerReader {
+    this.next(what);
+    return new DerReader(this.buf, this.depth + 1, this.lastValue, this.pos);
+  }
+
+  /** The tag of the TLV read last. */
+  get lastTagRead(): number {
+    return this.lastTag;
   }
 
   /** Like {@link enter} but returns null when the next tag is not `tag`. */
@@ -451,11 +493,17 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const latin1 = new TextDecoder('latin1');
 
 function ascii(v: Uint8Array): string {
-  // Callers have checked every octet is < 0x80. String.fromCharCode over chunks is faster than a
-  // TextDecoder for the short values certificates hold.
+  // Callers have checked every octet is < 0x80. Short values (most of them) are built directly;
+  // longer ones in chunks through String.fromCharCode.apply.
+  const n = v.length;
+  if (n <= 32) {
+    let s = '';
+    for (let i = 0; i < n; i++) s += String.fromCharCode(v[i]!);
+    return s;
+  }
   let s = '';
-  for (let i = 0; i < v.length; i += 4096) {
-    s += String.fromCharCode.apply(null, v.subarray(i, Math.min(i + 4096, v.length)) as unknown as number[]);
+  for (let i = 0; i < n; i += 4096) {
+    s += String.fromCharCode.apply(null, v.subarray(i, Math.min(i + 4096, n)) as unknown as number[]);
   }
   return s;
 }
