@@ -5,7 +5,9 @@
  *
  * Path order: `path[0]` is the certificate issued by the trust anchor, `path[path.length - 1]` the
  * target. Failures carry `certIndex` counted leaf first (0 = the target, `path.length - 1` = the
- * certificate issued by the anchor, `path.length` = the trust anchor itself).
+ * certificate issued by the anchor): always the certificate whose name fails, the message naming
+ * the CA whose constraint it fails (a malformed constraint too is reported on the certificate whose
+ * name it would have to decide).
  *
  * Instead of computing the intersection of permitted subtrees, every CA's constraints are kept as
  * they are and a name must satisfy each of them: per name form, a name is inside the intersection of
@@ -57,7 +59,8 @@ type Constraint =
   | { form: OtherForm; text: string; bad?: string };
 
 /** A certificate name prepared for matching; `bad` says why it cannot be checked. */
-type SubjectName =
+type SubjectName = SubjectNameForm & { fromSubject?: true };
+type SubjectNameForm =
   | { form: 'dns'; text: string; value: string; wildcard: boolean; bad?: string }
   | { form: 'email'; text: string; local: string; domain: string; bad?: string }
   | { form: 'uri'; text: string; host: string; bad?: string }
@@ -66,8 +69,6 @@ type SubjectName =
   | { form: OtherForm; text: string; bad?: string };
 
 interface ConstraintSet {
-  /** Leaf-first index of the certificate that carries these constraints. */
-  certIndex: number;
   /** "the CA 'CN=…'" / "the trust anchor 'CN=…'", for messages. */
   by: string;
   permitted: Map<Form, Constraint[]>;
@@ -94,7 +95,7 @@ export function checkNameConstraints(
     if (++comparisons > max) throw new LimitExceeded();
   };
 
-  if (anchor?.nameConstraints !== undefined) sets.push(prepareSet(anchor, n, 'the trust anchor'));
+  if (anchor?.nameConstraints !== undefined) sets.push(prepareSet(anchor, 'the trust anchor'));
   try {
     for (let idx = 0; idx < n; idx++) {
       const cert = path[idx]!;
@@ -103,7 +104,7 @@ export function checkNameConstraints(
         const failure = checkCertificate(cert, n - 1 - idx, sets, count);
         if (failure !== null) return failure;
       }
-      if (!isLeaf && cert.nameConstraints !== undefined) sets.push(prepareSet(cert, n - 1 - idx, 'the CA'));
+      if (!isLeaf && cert.nameConstraints !== undefined) sets.push(prepareSet(cert, 'the CA'));
     }
   } catch (err) {
     if (err instanceof LimitExceeded) {
@@ -194,10 +195,11 @@ const FORM_LABEL: Record<Form, string> = {
 };
 
 function describeName(name: SubjectName): string {
-  return `${name.form === 'dn' ? 'the directoryName' : `the ${FORM_LABEL[name.form]}`} "${clip(name.text)}"`;
+  const what = name.fromSubject ? (name.form === 'dn' ? 'the subject name' : 'the subject emailAddress') : `the subjectAltName ${FORM_LABEL[name.form]}`;
+  return `${what} "${clip(name.text)}"`;
 }
 
-function prepareSet(cert: ParsedCertificate, certIndex: number, who: string): ConstraintSet {
+function prepareSet(cert: ParsedCertificate, who: string): ConstraintSet {
   const nc = cert.nameConstraints!;
   const group = (list: GeneralName[] | null): Map<Form, Constraint[]> => {
     const m = new Map<Form, Constraint[]>();
@@ -209,7 +211,7 @@ function prepareSet(cert: ParsedCertificate, certIndex: number, who: string): Co
     }
     return m;
   };
-  return { certIndex, by: `${who} ${quote(cert.subject)}`, permitted: group(nc.permitted), excluded: group(nc.excluded) };
+  return { by: `${who} ${quote(cert.subject)}`, permitted: group(nc.permitted), excluded: group(nc.excluded) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -217,7 +219,7 @@ function prepareSet(cert: ParsedCertificate, certIndex: number, who: string): Co
 
 function namesOf(cert: ParsedCertificate): SubjectName[] {
   const out: SubjectName[] = [];
-  if (!cert.subject.empty) out.push({ form: 'dn', text: formatName(cert.subject), rdns: rdnKeys(cert.subject) });
+  if (!cert.subject.empty) out.push({ form: 'dn', text: formatName(cert.subject), rdns: rdnKeys(cert.subject), fromSubject: true });
   const san = cert.subjectAltName ?? [];
   let sanEmail = false;
   for (const g of san) {
@@ -230,8 +232,8 @@ function namesOf(cert: ParsedCertificate): SubjectName[] {
   // them whenever the SAN holds no rfc822Name (a superset of that case, so never less strict).
   if (!sanEmail) {
     for (const attr of attributes(cert.subject, Attr.emailAddress)) {
-      if (attr.text === null) out.push({ form: 'email', text: '(emailAddress of a non-string type)', local: '', domain: '', bad: 'the subject emailAddress attribute is not a string' });
-      else out.push(prepareMailbox(attr.text));
+      if (attr.text === null) out.push({ form: 'email', text: '(not a string)', local: '', domain: '', bad: 'the attribute value is not a string', fromSubject: true });
+      else out.push({ ...prepareMailbox(attr.text), fromSubject: true });
     }
   }
   return out;
