@@ -1,0 +1,45 @@
+// @ts-check
+/**
+ * Break-glass for an operator with shell access:
+ *
+ *   pnpm --filter @certgate/example-console reset-mode -- --data-dir ./data [--mode optional|disabled]
+ *
+ * Lowers the stored mTLS mode (default `optional`) through the settings store (a version bump and an
+ * audit event, actor "break-glass (reset-mode)"). A running console picks the change up within a
+ * second. When the settings file is unreadable, it is kept aside and replaced by `disabled`.
+ */
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createController, createFileAuditLog, createFileSettingsStore } from '@certgate/core';
+
+/** @param {string[]} argv */
+export async function resetMode(argv) {
+  let dataDir = process.env.CERTGATE_DATA_DIR || fileURLToPath(new URL('../data', import.meta.url));
+  let mode = 'optional';
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') continue;
+    else if (a === '--data-dir' && argv[i + 1]) dataDir = /** @type {string} */ (argv[++i]);
+    else if (a === '--mode' && argv[i + 1]) mode = /** @type {string} */ (argv[++i]);
+    else if (a === '--help' || a === '-h') {
+      return { code: 0, message: 'usage: reset-mode [--data-dir DIR] [--mode optional|disabled]' };
+    } else return { code: 2, message: `unknown argument ${JSON.stringify(a)}; usage: reset-mode [--data-dir DIR] [--mode optional|disabled]` };
+  }
+  if (mode !== 'optional' && mode !== 'disabled') return { code: 2, message: '--mode must be optional or disabled' };
+  const dir = resolve(dataDir);
+  const store = await createFileSettingsStore({ dir, pollIntervalMs: 0 });
+  const controller = await createController({ store, audit: createFileAuditLog({ path: join(dir, 'audit.jsonl') }), onProblem: () => {} });
+  try {
+    const r = await controller.breakGlass(mode, 'break-glass (reset-mode)');
+    if (!r.ok) return { code: 1, message: `reset-mode failed: ${r.refusal.message}` };
+    return { code: 0, message: `mTLS mode is now ${r.state.mode} (version ${r.state.version}) in ${dir}` };
+  } finally {
+    controller.close();
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const r = await resetMode(process.argv.slice(2));
+  (r.code === 0 ? console.log : console.error)(r.message);
+  process.exit(r.code);
+}

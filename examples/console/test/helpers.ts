@@ -1,0 +1,72 @@
+/** HTTPS client helpers for the console tests: real TLS on 127.0.0.1, a fresh connection per call unless an agent is given. */
+import https from 'node:https';
+import type { TestCertificate } from '@certgate/core/testing';
+
+export interface CallOptions {
+  cert?: TestCertificate | null;
+  /** A JSON value (serialised) or a raw string / Buffer body. */
+  body?: unknown;
+  raw?: string | Buffer;
+  /** Basic-auth password for user admin; false for none. */
+  password?: string | false;
+  user?: string;
+  accept?: string;
+  agent?: https.Agent;
+}
+
+export interface CallResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json: any;
+  reusedSocket: boolean;
+}
+
+export function makeCaller(getTarget: () => { port: number; ca: string }, defaultPassword: string) {
+  return function call(method: string, path: string, o: CallOptions = {}): Promise<CallResult> {
+    const { port, ca } = getTarget();
+    const headers: Record<string, string> = { accept: o.accept ?? 'application/json' };
+    const password = o.password === undefined ? defaultPassword : o.password;
+    if (password !== false) headers.authorization = `Basic ${Buffer.from(`${o.user ?? 'admin'}:${password}`).toString('base64')}`;
+    let payload: Buffer | undefined;
+    if (o.raw !== undefined) payload = Buffer.isBuffer(o.raw) ? o.raw : Buffer.from(o.raw);
+    else if (o.body !== undefined) payload = Buffer.from(JSON.stringify(o.body));
+    if (payload) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(payload.length);
+    }
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method,
+          path,
+          headers,
+          ca,
+          servername: 'localhost',
+          ...(o.cert ? { cert: o.cert.pem, key: o.cert.keyPem } : {}),
+          ...(o.agent ? { agent: o.agent } : { agent: false }),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (d: Buffer) => chunks.push(d));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let json: unknown = undefined;
+            try {
+              json = JSON.parse(text);
+            } catch {
+              // not JSON
+            }
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json, reusedSocket: req.reusedSocket });
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      if (payload) req.end(payload);
+      else req.end();
+    });
+  };
+}
