@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseCertificate, parseSpki } from '../src/cert/parse.js';
+import { parseCertificate, parseSpki, readAlgorithmIdentifier } from '../src/cert/parse.js';
+import { DerReader, Tag, decodeBitString } from '../src/der/reader.js';
 import {
   dsaNeedsParams,
   dsaParamsOf,
@@ -274,5 +275,28 @@ describe('verifySignature: DSA from PKITS (4.1.4, 4.1.5, 4.1.6)', () => {
     expect(verifySignature(load('ValidCertificatePathTest1EE'), good.spki, STRICT)).toEqual({ ok: true });
     expect(verifySignature(load('BadSignedCACert'), root.spki, STRICT)).toMatchObject({ ok: false, code: 'BAD_SIGNATURE' });
     expect(verifySignature(load('InvalidEESignatureTest3EE'), good.spki, STRICT)).toMatchObject({ ok: false, code: 'BAD_SIGNATURE' });
+  });
+});
+
+describe('verifySignature: the signed shape fits a CRL', () => {
+  const dir = fileURLToPath(new URL('./conformance/pkits/', import.meta.url));
+  /** CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue } */
+  function signedCrl(name: string) {
+    const r = new DerReader(new Uint8Array(readFileSync(`${dir}crls/${name}.crl`)));
+    const list = r.enter(Tag.SEQUENCE, 'CertificateList');
+    list.enter(Tag.SEQUENCE, 'tbsCertList');
+    const tbs = list.lastFull();
+    const { alg } = readAlgorithmIdentifier(list, 'signatureAlgorithm');
+    const bitsRead = decodeBitString(list.read(Tag.BIT_STRING, 'signatureValue'), 'signatureValue');
+    // As the certificate parser does: PKITS corrupts the unused-bits octet of its bad signatures.
+    const signature = bitsRead.unusedBits === 0 ? bitsRead.bytes : new Uint8Array(0);
+    return { tbs, signatureAlgorithm: alg, signature };
+  }
+
+  it('verifies PKITS GoodCACRL with GoodCACert, and refuses BadCRLSignatureCACRL', () => {
+    const good = parseCertificate(new Uint8Array(readFileSync(`${dir}certs/GoodCACert.crt`)));
+    expect(verifySignature(signedCrl('GoodCACRL'), good.spki, STRICT)).toEqual({ ok: true });
+    const badCa = parseCertificate(new Uint8Array(readFileSync(`${dir}certs/BadCRLSignatureCACert.crt`)));
+    expect(verifySignature(signedCrl('BadCRLSignatureCACRL'), badCa.spki, STRICT)).toMatchObject({ ok: false, code: 'BAD_SIGNATURE' });
   });
 });
