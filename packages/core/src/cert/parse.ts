@@ -88,6 +88,17 @@ export function readSpki(r: DerReader, what = 'subjectPublicKeyInfo'): SubjectPu
   return { der, algorithm: alg, publicKey };
 }
 
+/**
+ * Read a signatureValue BIT STRING (certificates, CRLs). Every signature algorithm yields whole
+ * octets; a signatureValue with unused bits (PKITS 4.1.2, 4.1.6 and BadCRLSignatureCACRL corrupt
+ * exactly that octet) can never verify, so it is returned as an empty signature, which
+ * verifySignature reports as BAD_SIGNATURE, and the structure stays parseable.
+ */
+export function readSignatureValue(r: DerReader, what = 'signatureValue'): Uint8Array {
+  const b = decodeBitString(r.read(Tag.BIT_STRING, what), what);
+  return b.unusedBits === 0 ? b.bytes : b.bytes.subarray(0, 0);
+}
+
 /** Parse a DER SubjectPublicKeyInfo on its own. */
 export function parseSpki(der: Uint8Array): SubjectPublicKeyInfo {
   const r = new DerReader(der);
@@ -429,11 +440,7 @@ function parseInner(der: Uint8Array): Parsed {
   const tbs = cert.enter(Tag.SEQUENCE, 'tbsCertificate');
   const tbsDer = cert.lastFull();
   const outerAlg = readAlgorithmIdentifier(cert, 'signatureAlgorithm');
-  const sigBits = decodeBitString(cert.read(Tag.BIT_STRING, 'signatureValue'), 'signatureValue');
-  // Every signature algorithm yields whole octets. A signatureValue with unused bits (PKITS 4.1.2 and
-  // 4.1.6 corrupt exactly that octet) can never verify: keep the certificate parseable and give an
-  // empty signature, which verifySignature reports as BAD_SIGNATURE.
-  const signature = sigBits.unusedBits === 0 ? sigBits.bytes : sigBits.bytes.subarray(0, 0);
+  const signature = readSignatureValue(cert);
   cert.end('Certificate');
 
   let version: 1 | 2 | 3 = 1;
