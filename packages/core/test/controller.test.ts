@@ -230,7 +230,14 @@ describe('property: random concurrent save sequences', () => {
   const issuers: Record<CertName, 'A' | 'B' | null> = { adminA: 'A', userB: 'B', expiredA: null, none: null };
   const validates = (cert: CertName, bundle: CaName) => issuers[cert] !== null && bundle.includes(issuers[cert]!);
 
-  const op = fc.record({
+  interface Op {
+    enabled: boolean;
+    enforce: boolean;
+    ca: CaName | undefined;
+    version: 'none' | 'known' | 'stale';
+    cert: CertName;
+  }
+  const op: fc.Arbitrary<Op> = fc.record({
     enabled: fc.boolean(),
     enforce: fc.boolean(),
     ca: fc.option(fc.constantFrom<CaName>('A', 'B', 'AB'), { nil: undefined }),
@@ -238,7 +245,7 @@ describe('property: random concurrent save sequences', () => {
     cert: fc.constantFrom<CertName>('adminA', 'userB', 'expiredA', 'none'),
   });
 
-  async function run(store: SettingsStore, batches: fc.infer<typeof op>[][]): Promise<void> {
+  async function run(store: SettingsStore, batches: Op[][]): Promise<void> {
     const bundles: Record<CaName, string> = { A: caA.pem, B: caB.pem, AB: pemBundle(caA, caB) };
     const certs: Record<CertName, TestCertificate | null> = { adminA, userB, expiredA, none: null };
     const nameOf = (pem: string | null): CaName | null => (Object.entries(bundles).find(([, v]) => v === pem)?.[0] as CaName) ?? null;
@@ -248,14 +255,14 @@ describe('property: random concurrent save sequences', () => {
       const before = c.status();
       if (!before.ok) throw new Error('store failed');
       const known = before.state.version;
-      const outcomes: [fc.infer<typeof op>, ChangeOutcome][] = await Promise.all(
+      const outcomes: [Op, ChangeOutcome][] = await Promise.all(
         batch.map(async (o) => {
           const version = o.version === 'known' ? known : o.version === 'stale' && known > 0 ? known - 1 : undefined;
           const res = await c.save(
             { enabled: o.enabled, enforce: o.enforce, ...(o.ca ? { caPem: bundles[o.ca] } : {}), ...(version !== undefined ? { version } : {}) },
             { actor: o.cert, peerChain: chain(certs[o.cert]) },
           );
-          return [o, res] as [fc.infer<typeof op>, ChangeOutcome];
+          return [o, res] as [Op, ChangeOutcome];
         }),
       );
       for (const [o, res] of outcomes) {
