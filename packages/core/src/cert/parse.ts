@@ -386,7 +386,8 @@ function decodeAccessDescriptions(v: Uint8Array, what: string): AccessDescriptio
 }
 
 /** RFC 1034 §3.5 preferred name syntax (with RFC 1123 digit-first labels), plus a leading `*` label. */
-function dnsSyntaxProblem(name: string): string | null {
+/** Why `name` is not a dNSName in preferred name syntax (optionally `*.`-prefixed), or null. */
+export function dnsSyntaxProblem(name: string): string | null {
   if (name.length === 0) return 'is empty';
   if (name.length > 253) return 'is longer than 253 characters';
   const labels = name.split('.');

@@ -10,8 +10,9 @@
  */
 import type { ParsedCertificate } from './model.js';
 import { verifySignature } from './signature.js';
-import { describe, validatePath, X, type DeferredSignature, type Failure, type ResolvedVerifyOptions } from './validate.js';
+import { describe, validatePath, type DeferredSignature, type Failure, type ResolvedVerifyOptions } from './validate.js';
 import { formatName } from './name.js';
+import { KeyAlg } from './oids.js';
 
 /** Hard bounds on the work one verification may do. */
 export const PATH_LIMITS = Object.freeze({
@@ -95,7 +96,7 @@ export function buildAndValidate(input: BuildInput, opts: ResolvedVerifyOptions)
     const cached = edgeCache.get(key);
     if (cached) return cached;
     let r: ReturnType<typeof verifySignature> | 'deferred';
-    if (issuer.spki.algorithm.oid === X.dsa && !issuer.spki.algorithm.params) {
+    if (issuer.spki.algorithm.oid === KeyAlg.dsa && !issuer.spki.algorithm.params) {
       r = 'deferred';
     } else {
       signatureChecks++;

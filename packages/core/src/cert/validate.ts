@@ -6,13 +6,14 @@
  * Path order here is RFC order: `path[0]` is issued by the trust anchor, `path[n - 1]` is the leaf.
  * Failures carry `certIndex` counted leaf first (0 = the leaf, n = the trust anchor).
  */
-import { createPublicKey } from 'node:crypto';
 import type { ParsedCertificate } from './model.js';
 import { KeyUsageBit } from './model.js';
 import { formatName } from './name.js';
+import { dnsSyntaxProblem } from './parse.js';
 import { checkNameConstraints } from './name-constraints.js';
 import { processPolicies } from './policy.js';
-import { verifySignature } from './signature.js';
+import { keySizeBits, verifySignature } from './signature.js';
+import { ANY_EKU, Ext, KeyAlg } from './oids.js';
 import type { KeyUsageName, VerificationCode } from '../types.js';
 
 /** An internal failure. */
@@ -36,18 +37,6 @@ export interface ResolvedVerifyOptions {
   allowWeakAlgorithms: boolean;
 }
 
-export const X = {
-  basicConstraints: '2.5.29.19',
-  subjectAltName: '2.5.29.17',
-  nameConstraints: '2.5.29.30',
-  authorityKeyIdentifier: '2.5.29.35',
-  subjectKeyIdentifier: '2.5.29.14',
-  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
-  anyExtendedKeyUsage: '2.5.29.37.0',
-  rsaEncryption: '1.2.840.113549.1.1.1',
-  rsaPss: '1.2.840.113549.1.1.10',
-  dsa: '1.2.840.10040.4.1',
-} as const;
 
 export const KEY_USAGE_BITS: Record<KeyUsageName, number> = {
   digitalSignature: KeyUsageBit.digitalSignature,
@@ -75,34 +64,20 @@ function ext(cert: ParsedCertificate, oid: string) {
   return cert.extensions.find((e) => e.oid === oid);
 }
 
-// --- SAN syntax (RFC 5280 §4.2.1.6; RFC 1034 preferred name syntax) -------------------------------
+// --- SAN syntax the parser does not check (RFC 5280 §4.2.1.6) --------------------------------------
 
-const LDH_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
-
-/** A dNSName in preferred name syntax, optionally with a leading `*.` wildcard label. */
-export function isValidDnsName(name: string): boolean {
-  if (name.length === 0 || name.length > 253) return false;
-  const labels = name.split('.');
-  if (labels[0] === '*' && labels.length > 1) labels.shift();
-  if (!labels.every((l) => LDH_LABEL.test(l))) return false;
-  // An all-numeric last label is an IP address written as a DNS name, not a host name.
-  return !/^[0-9]+$/.test(labels[labels.length - 1]!);
-}
-
-/** An rfc822Name mailbox: exactly one `@`, a non-empty local part, a valid domain. */
+/** An rfc822Name mailbox: exactly one `@`, a non-empty local part of visible ASCII, a valid domain. */
 export function isValidEmail(addr: string): boolean {
   const at = addr.indexOf('@');
   if (at <= 0 || at !== addr.lastIndexOf('@')) return false;
   if (!/^[\x21-\x7e]+$/.test(addr)) return false;
-  return isValidDnsName(addr.slice(at + 1));
+  return dnsSyntaxProblem(addr.slice(at + 1)) === null;
 }
 
 function sanProblem(cert: ParsedCertificate): string | null {
   for (const n of cert.subjectAltName ?? []) {
-    if (n.type === 'dns' && !isValidDnsName(n.value)) return `has a DNS subject alternative name "${n.value}" that is not a valid host name`;
-    if (n.type === 'email' && !isValidEmail(n.value)) return `has an email subject alternative name "${n.value}" that is not a valid address`;
-    if (n.type === 'ip' && n.value.length !== 4 && n.value.length !== 16) return 'has an IP address subject alternative name that is not 4 or 16 bytes long';
-    if (n.type === 'uri' && !/^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(n.value)) return `has a URI subject alternative name "${n.value}" that is not an absolute URI`;
+    if (n.type === 'email' && !isValidEmail(n.value)) return `has an email subject alternative name "${n.value.slice(0, 80)}" that is not a valid address`;
+    if (n.type === 'uri' && !/^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(n.value)) return `has a URI subject alternative name "${n.value.slice(0, 80)}" that is not an absolute URI`;
   }
   return null;
 }
@@ -115,44 +90,26 @@ function sanProblem(cert: ParsedCertificate): string | null {
 export function checkProfile(cert: ParsedCertificate, role: Role): Omit<Failure, 'certIndex'> | null {
   const who = describe(cert, role);
   const malformed = (what: string): Omit<Failure, 'certIndex'> => ({ code: 'MALFORMED', message: `${capitalize(who)} ${what}.` });
-  const s = cert.serialNumber;
-  if (s.length === 0 || s.every((b) => b === 0)) return malformed('has a zero serial number (RFC 5280 §4.1.2.2 requires a positive one)');
-  if (s[0]! & 0x80) return malformed('has a negative serial number (RFC 5280 §4.1.2.2 requires a positive one)');
-  if (s.length > 21 || (s.length === 21 && s[0] !== 0)) return malformed('has a serial number longer than 20 octets (RFC 5280 §4.1.2.2)');
-  if (cert.issuer.empty) return malformed('has an empty issuer name');
   if (cert.unknownCriticalExtensions.length > 0) {
     return { code: 'UNKNOWN_CRITICAL_EXTENSION', message: `${capitalize(who)} has a critical extension certgate does not know (${cert.unknownCriticalExtensions.join(', ')}); it must be rejected (RFC 5280 §4.2).` };
   }
+  // Serial number, empty names, critical AKI/SKI/AIA, non-critical nameConstraints, keyCertSign
+  // without cA, dNSName syntax: found by the parser.
+  const pp = cert.profileProblems;
+  if (pp && pp.length > 0) return malformed(`breaks the RFC 5280 certificate profile: ${pp[0]!.replace(/\.$/, '')}`);
   const isCa = cert.basicConstraints?.ca === true;
   if (cert.version === 3) {
-    if (ext(cert, X.authorityKeyIdentifier)?.critical) return malformed('marks its authorityKeyIdentifier extension critical (RFC 5280 §4.2.1.1 forbids it)');
-    if (ext(cert, X.subjectKeyIdentifier)?.critical) return malformed('marks its subjectKeyIdentifier extension critical (RFC 5280 §4.2.1.2 forbids it)');
-    if (ext(cert, X.authorityInfoAccess)?.critical) return malformed('marks its authorityInfoAccess extension critical (RFC 5280 §4.2.2.1 forbids it)');
     if (!cert.authorityKeyIdentifier && !isSelfSigned(cert)) return malformed('has no authorityKeyIdentifier extension, which RFC 5280 §4.2.1.1 requires in every certificate that is not self-signed');
-    if (cert.keyUsage !== undefined && (cert.keyUsage & KeyUsageBit.keyCertSign) && !isCa) {
-      return { code: 'KEY_USAGE', message: `${capitalize(who)} asserts keyCertSign without being a CA (basicConstraints cA is not TRUE; RFC 5280 §4.2.1.3).` };
-    }
-    const nc = ext(cert, X.nameConstraints);
-    if (nc) {
-      if (!isCa) return { code: 'NAME_CONSTRAINTS', message: `${capitalize(who)} carries a nameConstraints extension but is not a CA (RFC 5280 §4.2.1.10 allows it only in CA certificates).` };
-      if (!nc.critical) return { code: 'NAME_CONSTRAINTS', message: `${capitalize(who)} has a non-critical nameConstraints extension (RFC 5280 §4.2.1.10 requires it to be critical).` };
-      if (cert.nameConstraints && cert.nameConstraints.permitted === null && cert.nameConstraints.excluded === null) {
-        return malformed('has a nameConstraints extension with neither permitted nor excluded subtrees');
-      }
+    if (cert.nameConstraints && !isCa) {
+      return { code: 'NAME_CONSTRAINTS', message: `${capitalize(who)} carries a nameConstraints extension but is not a CA (RFC 5280 §4.2.1.10 allows it only in CA certificates).` };
     }
     // A non-critical policyConstraints breaks RFC 5280 §4.2.1.11's CA profile, but PKITS 4.8–4.12 (and
     // OpenSSL) process it as usual, so certgate does too (x509-limbo's rfc5280::pc::ica-noncritical-pc differs).
-    if (cert.subject.empty) {
-      const san = ext(cert, X.subjectAltName);
-      if (!san || !san.critical) return malformed('has an empty subject and no critical subjectAltName extension (RFC 5280 §4.2.1.6)');
-    }
     const sp = sanProblem(cert);
     if (sp) return malformed(sp);
-    if (cert.extKeyUsage !== undefined && cert.extKeyUsage.length === 0) return malformed('has an empty extendedKeyUsage extension');
   }
   if (role === 'leaf') return null;
   // CA roles.
-  if (cert.subject.empty) return malformed('has an empty subject name, which a CA certificate must not have (RFC 5280 §4.1.2.6)');
   if (cert.version !== 3) {
     if (role === 'anchor') return null; // v1 trust anchors are legacy but allowed (RFC 5280 §6.1.1 (d)).
     return { code: 'NOT_A_CA', message: `${capitalize(who)} is a version ${cert.version} certificate, which cannot be verified as a CA (RFC 5280 §6.1.4 (k)).` };
@@ -160,7 +117,7 @@ export function checkProfile(cert: ParsedCertificate, role: Role): Omit<Failure,
   if (!isCa) {
     return { code: 'NOT_A_CA', message: `${capitalize(who)} is not a CA (its basicConstraints extension is missing or cA is FALSE), so it cannot issue certificates.` };
   }
-  if (role === 'anchor' && !ext(cert, X.basicConstraints)?.critical) {
+  if (role === 'anchor' && !ext(cert, Ext.basicConstraints)?.critical) {
     return { code: 'NOT_A_CA', message: `${capitalize(who)} has a non-critical basicConstraints extension; a CA certificate must mark it critical (RFC 5280 §4.2.1.9).` };
   }
   if (cert.keyUsage !== undefined && !(cert.keyUsage & KeyUsageBit.keyCertSign)) {
@@ -186,18 +143,6 @@ function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-/** Key size in bits of an RSA or DSA public key; null for other key types or when it cannot be read. */
-function rsaOrDsaBits(cert: ParsedCertificate): number | null {
-  const oid = cert.spki.algorithm.oid;
-  if (oid !== X.rsaEncryption && oid !== X.rsaPss && oid !== X.dsa) return null;
-  try {
-    const details = createPublicKey({ key: Buffer.from(cert.spki.der), format: 'der', type: 'spki' }).asymmetricKeyDetails;
-    return details?.modulusLength ?? null;
-  } catch {
-    return null;
-  }
-}
-
 function checkValidity(cert: ParsedCertificate, role: Role, opts: ResolvedVerifyOptions): Omit<Failure, 'certIndex'> | null {
   // Certificate times have one-second resolution: compare the validation instant truncated to the second.
   const t = Math.floor(opts.timeMs / 1000) * 1000;
@@ -212,7 +157,7 @@ function checkValidity(cert: ParsedCertificate, role: Role, opts: ResolvedVerify
 }
 
 function ekuAllows(cert: ParsedCertificate, oid: string): boolean {
-  return cert.extKeyUsage === undefined || cert.extKeyUsage.includes(oid) || cert.extKeyUsage.includes(X.anyExtendedKeyUsage);
+  return cert.extKeyUsage === undefined || cert.extKeyUsage.includes(oid) || cert.extKeyUsage.includes(ANY_EKU);
 }
 
 /** A signature check left for validation time (a DSA issuer key that inherits its parameters). */
@@ -254,12 +199,12 @@ export function validatePath(
 
   // 3. Deferred signatures with DSA parameter inheritance (RFC 5280 §6.1.4 (k)/(l) working_public_key_parameters).
   if (deferred.length > 0) {
-    let params = anchor.spki.algorithm.oid === X.dsa ? anchor.spki.algorithm.params : null;
+    let params = anchor.spki.algorithm.oid === KeyAlg.dsa ? anchor.spki.algorithm.params : null;
     const paramsAt: (Uint8Array | null)[] = [];
     for (let i = 0; i < n; i++) {
       paramsAt.push(params);
       const c = path[i]!;
-      if (c.spki.algorithm.oid !== X.dsa) params = null;
+      if (c.spki.algorithm.oid !== KeyAlg.dsa) params = null;
       else if (c.spki.algorithm.params) params = c.spki.algorithm.params;
     }
     for (const d of deferred) {
@@ -321,7 +266,8 @@ export function validatePath(
     return { code: 'KEY_USAGE', message: `${capitalize(describe(leaf, 'leaf'))} has a keyUsage extension without ${names.join(', ')}, which a TLS client certificate needs.`, certIndex: 0 };
   }
   if (!opts.allowWeakAlgorithms) {
-    const bits = rsaOrDsaBits(leaf);
+    const alg = leaf.spki.algorithm.oid;
+    const bits = alg === KeyAlg.rsaEncryption || alg === KeyAlg.rsassaPss || alg === KeyAlg.dsa ? keySizeBits(leaf.spki) : null;
     if (bits !== null && bits < 2048) {
       return { code: 'WEAK_ALGORITHM', message: `${capitalize(describe(leaf, 'leaf'))} has a ${bits}-bit key; certgate refuses RSA and DSA keys under 2048 bits.`, certIndex: 0 };
     }
