@@ -84,6 +84,17 @@ describe('controller.decide', () => {
     expect(await c.decide(chain(adminA))).toMatchObject({ action: 'allow', mode: 'enforced' });
   });
 
+  it('a cached verdict is never reused past the certificate\'s notAfter', async () => {
+    let t = new Date();
+    const shortLived = await caA.issue({ subject: 'CN=short', notBefore: new Date(t.getTime() - 60_000), notAfter: new Date(t.getTime() + 5_000) });
+    const { c } = await make(createMemorySettingsStore(), { now: () => t, verdictCacheTtlMs: 3_600_000 });
+    await c.save({ enabled: true, enforce: true, caPem: caA.pem }, as(adminA));
+    expect((await c.decide(chain(shortLived))).action).toBe('allow');
+    expect((await c.decide(chain(shortLived))).action).toBe('allow'); // served from the cache
+    t = new Date(t.getTime() + 10_000);
+    expect(await c.decide(chain(shortLived))).toMatchObject({ action: 'deny', denial: { reason: 'EXPIRED' } });
+  });
+
   it('the epoch changes with every change, so adapters can re-decide old connections', async () => {
     const { c } = await make();
     const e0 = c.epoch;

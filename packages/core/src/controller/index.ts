@@ -244,7 +244,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
   let loaded!: Loaded;
   let epoch = 0;
   const listeners = new Set<(epoch: number) => void>();
-  const verdictCache = new Map<string, { at: number; result: VerifyResult }>();
+  const verdictCache = new Map<string, { until: number; result: VerifyResult }>();
 
   function buildTrust(caPem: string): TrustStore {
     return options.intermediatesPem !== undefined ? TrustStore.fromPem(caPem, { intermediates: options.intermediatesPem }) : TrustStore.fromPem(caPem);
@@ -313,18 +313,21 @@ export async function createController(options: ControllerOptions): Promise<Cont
 
   async function verify(chain: readonly Uint8Array[], trust: TrustStore, useCache: boolean): Promise<VerifyResult> {
     const key = `${trust.generation}:${chainKey(chain)}`;
-    const t = Date.now();
+    const time = now();
+    const t = time.getTime();
     if (useCache) {
       const hit = verdictCache.get(key);
-      if (hit && t - hit.at < cacheTtl) {
+      if (hit && t < hit.until) {
         verdictCache.delete(key);
         verdictCache.set(key, hit);
         return hit.result;
       }
     }
-    const result = await verifyChain([...chain], trust, { ...verifyOptions, time: now() });
+    const result = await verifyChain([...chain], trust, { ...verifyOptions, time });
     if (useCache && cacheSize > 0) {
-      verdictCache.set(key, { at: t, result });
+      // A pass is not reused past the earliest notAfter of its path (the leaf's, at the latest).
+      const until = result.ok ? Math.min(t + cacheTtl, ...result.chain.map((c) => c.notAfter.getTime())) : t + cacheTtl;
+      verdictCache.set(key, { until, result });
       while (verdictCache.size > cacheSize) verdictCache.delete(verdictCache.keys().next().value as string);
     }
     return result;
@@ -415,7 +418,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
       const fromRef = { mode: current.mode, version: current.version };
       if (!result.ok) {
         await record({ actor: requester.actor, action, outcome: 'refused', from: fromRef, to: null, code: result.refusal.code, reason: result.refusal.message, client, ...(detail ? { detail } : {}) });
-        return { ok: false, refusal: result.refusal, settings: loadState(current).ok ? settingsViewOf(current, now()) : currentView() };
+        return { ok: false, refusal: result.refusal, settings: settingsViewOf(current, now()) };
       }
       let cas;
       try {
