@@ -5,26 +5,53 @@
  */
 import { parseCertificate } from './cert/parse.js';
 import type { ParsedCertificate } from './cert/model.js';
-import { summarize } from './identity.js';
+import { parseCrlCached, readCrlPemBlocks, type ParsedCrl } from './cert/crl.js';
+import { formatName } from './cert/name.js';
+import { CrlSet } from './revocation/crl-set.js';
+import { colonHex, summarize } from './identity.js';
 import { readPemBlocks } from './pem.js';
 import { CertgateInputError, CertgateOptionError } from './errors.js';
 import type { CertificateSummary } from './types.js';
 
 /** A PEM block of the bundle that was left out of the store, and why. */
 export interface TrustStoreProblem {
-  /** `anchors` or `intermediates`: which input the block came from. */
-  source: 'anchors' | 'intermediates';
-  /** 0-based index of the PEM block in that input. */
+  /** `anchors`, `intermediates` or `crls`: which input the block came from. */
+  source: 'anchors' | 'intermediates' | 'crls';
+  /** 0-based index of the PEM block in that input (for `crls`: the index of the element of the `crls` array). */
   index: number;
-  /** The block's PEM label. */
+  /** The block's PEM label (`DER` for a CRL given as bytes). */
   label: string;
   message: string;
 }
 
+/** A summary of one CRL of the store (what a settings page shows). */
+export interface CrlSummary {
+  /** RFC 4514 string of the CRL issuer. */
+  issuer: string;
+  thisUpdate: Date;
+  /** null when the CRL has no nextUpdate. */
+  nextUpdate: Date | null;
+  /** Number of revoked-certificate entries. */
+  entryCount: number;
+  /** cRLNumber in decimal, or null when absent. */
+  crlNumber: string | null;
+  /** True for a delta CRL (deltaCRLIndicator). */
+  delta: boolean;
+  /** SHA-256 of the DER, upper-case hex pairs separated by colons. */
+  fingerprint256: string;
+}
+
+/** Upper bound on the CRLs of one store. Each CRL may be up to `MAX_CRL_SIZE` (64 MiB) of DER. */
+export const MAX_STORE_CRLS = 256;
+
 /** Options of {@link TrustStore.fromPem}. */
 export interface TrustStoreOptions {
-  /** CRLs (PEM). Revocation checking is not implemented yet: a non-empty list is refused. */
-  crls?: string[];
+  /**
+   * CRLs: each element PEM text (one or more `X509 CRL` blocks) or DER bytes. A CRL that does not parse
+   * is left out and listed in {@link TrustStore.problems}. With at least one CRL, `verifyChain` checks
+   * revocation by default (`revocation: 'hard'`). At most 256 CRLs of at most 64 MiB each.
+   */
+  crls?: (string | Uint8Array)[];
   /** Intermediate certificates (PEM) that the server adds to every client's pool of path-building candidates. */
   intermediates?: string;
 }
@@ -35,6 +62,7 @@ export interface TrustStoreInternals {
   anchorsBySubject: Map<string, ParsedCertificate[]>;
   anchorHashes: Set<string>;
   intermediates: ParsedCertificate[];
+  crls: CrlSet;
 }
 
 const internals = new WeakMap<TrustStore, TrustStoreInternals>();
@@ -45,6 +73,58 @@ export function storeInternals(store: TrustStore): TrustStoreInternals {
   const i = internals.get(store);
   if (!i) throw new CertgateOptionError('verifyChain: "store" must be a TrustStore created by TrustStore.fromPem()');
   return i;
+}
+
+function crlSummary(c: ParsedCrl): CrlSummary {
+  return {
+    issuer: formatName(c.issuer),
+    thisUpdate: new Date(c.thisUpdate),
+    nextUpdate: c.nextUpdate === null ? null : new Date(c.nextUpdate),
+    entryCount: c.entryCount,
+    crlNumber: c.crlNumber === null ? null : c.crlNumber.toString(),
+    delta: c.deltaBase !== null,
+    fingerprint256: colonHex(c.sha256),
+  };
+}
+
+function checkCrlOption(crls: unknown, fn: string): (string | Uint8Array)[] {
+  if (!Array.isArray(crls) || crls.some((c) => typeof c !== 'string' && !(c instanceof Uint8Array))) {
+    throw new CertgateOptionError(`${fn}: "crls" must be an array of PEM strings or DER bytes (Uint8Array)`);
+  }
+  return crls as (string | Uint8Array)[];
+}
+
+/** Parses the CRL inputs (PEM texts or DER); what does not parse goes to `problems`. */
+function parseCrls(crls: readonly (string | Uint8Array)[], problems: TrustStoreProblem[]): ParsedCrl[] {
+  const out: ParsedCrl[] = [];
+  const add = (der: Uint8Array, index: number, label: string, what: string) => {
+    if (out.length >= MAX_STORE_CRLS) {
+      problems.push({ source: 'crls', index, label, message: `${what} was ignored: a store holds at most ${MAX_STORE_CRLS} CRLs.` });
+      return;
+    }
+    try {
+      out.push(parseCrlCached(der));
+    } catch (err) {
+      problems.push({ source: 'crls', index, label, message: `${what} could not be parsed: ${(err as Error).message}` });
+    }
+  };
+  for (let i = 0; i < crls.length; i++) {
+    const item = crls[i]!;
+    if (item instanceof Uint8Array) {
+      add(item, i, 'DER', `CRL ${i + 1}`);
+      continue;
+    }
+    const blocks = readCrlPemBlocks(item);
+    if (blocks.length === 0) {
+      problems.push({ source: 'crls', index: i, label: 'X509 CRL', message: `CRL ${i + 1} holds no PEM "X509 CRL" block; it was ignored.` });
+    }
+    for (const b of blocks) {
+      const what = blocks.length > 1 ? `PEM block ${b.index + 1} of CRL ${i + 1}` : `CRL ${i + 1}`;
+      if (!b.der) problems.push({ source: 'crls', index: i, label: 'X509 CRL', message: `${what} was ignored: ${b.problem ?? 'it is not valid PEM.'}` });
+      else add(b.der, i, 'X509 CRL', what);
+    }
+  }
+  return out;
 }
 
 function parseBlocks(
@@ -86,6 +166,8 @@ export class TrustStore {
   readonly anchors: readonly CertificateSummary[];
   /** Summaries of the server-side intermediates. */
   readonly intermediates: readonly CertificateSummary[];
+  /** Summaries of the CRLs (duplicates removed), in input order. */
+  readonly crls: readonly CrlSummary[];
   /** PEM blocks that were left out, with the reason. Use `lintCaBundle` to refuse a bad upload. */
   readonly problems: readonly TrustStoreProblem[];
   /** A number unique to this store instance within the process (cache keys, metrics). */
@@ -95,6 +177,7 @@ export class TrustStore {
     internals.set(this, i);
     this.anchors = Object.freeze(i.anchors.map(summarize));
     this.intermediates = Object.freeze(i.intermediates.map(summarize));
+    this.crls = Object.freeze(i.crls.all.map(crlSummary));
     this.problems = Object.freeze(problems);
     this.generation = nextGeneration++;
     Object.freeze(this);
@@ -115,20 +198,14 @@ export class TrustStore {
     if (options.intermediates !== undefined && typeof options.intermediates !== 'string') {
       throw new CertgateOptionError('TrustStore.fromPem: "intermediates" must be a string of PEM text');
     }
-    if (options.crls !== undefined) {
-      if (!Array.isArray(options.crls) || options.crls.some((c) => typeof c !== 'string')) {
-        throw new CertgateOptionError('TrustStore.fromPem: "crls" must be an array of PEM strings');
-      }
-      if (options.crls.length > 0) {
-        throw new CertgateOptionError('TrustStore.fromPem: "crls" is not supported yet (revocation checking is not implemented); pass no CRLs');
-      }
-    }
+    const crlInputs = options.crls === undefined ? [] : checkCrlOption(options.crls, 'TrustStore.fromPem');
     if (!readPemBlocks(pem).some((b) => b.label === 'CERTIFICATE')) {
       throw new CertgateInputError('TrustStore.fromPem: the text holds no PEM CERTIFICATE block');
     }
     const problems: TrustStoreProblem[] = [];
     const anchors = parseBlocks(pem, 'anchors', problems);
     const intermediates = options.intermediates ? parseBlocks(options.intermediates, 'intermediates', problems) : [];
+    const crls = new CrlSet(parseCrls(crlInputs, problems));
     const anchorsBySubject = new Map<string, ParsedCertificate[]>();
     for (const a of anchors) {
       const list = anchorsBySubject.get(a.subject.key);
@@ -136,8 +213,24 @@ export class TrustStore {
       else anchorsBySubject.set(a.subject.key, [a]);
     }
     return new TrustStore(
-      { anchors, anchorsBySubject, anchorHashes: new Set(anchors.map((a) => a.sha256)), intermediates },
+      { anchors, anchorsBySubject, anchorHashes: new Set(anchors.map((a) => a.sha256)), intermediates, crls },
       problems,
     );
+  }
+
+  /**
+   * A new store with the same anchors and intermediates and these CRLs instead of the current ones (a
+   * new {@link TrustStore.generation}). CRL problems of this store are replaced by those of the new CRLs.
+   *
+   * @throws CertgateOptionError (`ERR_CERTGATE_INVALID_OPTION`) when `crls` is not an array of strings / bytes.
+   * @example
+   * store = store.withCrls([fs.readFileSync('ca.crl')]);
+   */
+  withCrls(crls: (string | Uint8Array)[]): TrustStore {
+    const list = checkCrlOption(crls, 'TrustStore.withCrls');
+    const i = storeInternals(this);
+    const problems = this.problems.filter((p) => p.source !== 'crls');
+    const set = new CrlSet(parseCrls(list, problems));
+    return new TrustStore({ ...i, crls: set }, problems);
   }
 }

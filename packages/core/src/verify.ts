@@ -9,6 +9,7 @@ import { KEY_USAGE_BITS, type ResolvedVerifyOptions } from './cert/validate.js';
 import { CertgateOptionError } from './errors.js';
 import { identityOf, summarize } from './identity.js';
 import { readPemBlocks } from './pem.js';
+import { checkPathRevocation } from './revocation/check.js';
 import { storeInternals, type TrustStore } from './trust-store.js';
 import type { CertificateInput, KeyUsageName, VerifyFailure, VerifyOptions, VerifyResult } from './types.js';
 
@@ -220,14 +221,19 @@ export async function verifyChain(chain: readonly CertificateInput[], store: Tru
     identity: identityOf(leaf, full),
     policies: built.policies,
   };
-  const revocation = opts.revocation ?? 'off';
+  // RFC 5280 §6.3 over the validated path (the trust anchor excluded). REVOKED wins in every mode but 'off'.
+  const revocation = opts.revocation ?? (inner.crls.size > 0 ? 'hard' : 'off');
   if (revocation !== 'off') {
-    // The store holds no CRLs (revocation checking is not implemented yet): nothing can be decided.
-    const reason = 'no CRL is configured for the issuer of the client certificate';
-    if (revocation === 'hard') {
-      return { ok: false, code: 'REVOCATION_UNKNOWN', message: `The revocation status of the client certificate cannot be decided: ${reason}.`, certIndex: 0 };
+    const r = checkPathRevocation({ path: full, pool, crls: inner.crls, opts });
+    if (r.status === 'revoked') {
+      return { ok: false, code: 'REVOKED', message: r.message, certIndex: r.certIndex, revocation: { reason: r.reason, revokedAt: r.revokedAt } };
     }
-    result.revocation = { status: 'unknown', certIndex: 0, reason };
+    if (r.status === 'unknown') {
+      if (revocation === 'hard') return { ok: false, code: 'REVOCATION_UNKNOWN', message: r.message, certIndex: r.certIndex };
+      result.revocation = { status: 'unknown', certIndex: r.certIndex, reason: r.reason };
+    } else {
+      result.revocation = { status: 'good' };
+    }
   }
   return result;
 }

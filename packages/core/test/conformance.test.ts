@@ -47,6 +47,7 @@ interface Row { suite: 'PKITS' | 'x509-limbo'; id: string; group: string; name: 
 const rows: Row[] = [];
 
 const certDer = (name: string) => new Uint8Array(readFileSync(here(`./conformance/pkits/certs/${name}.crt`)));
+const crlDer = (name: string) => new Uint8Array(readFileSync(here(`./conformance/pkits/crls/${name}.crl`)));
 
 function verdict(r: VerifyResult): 'valid' | 'invalid' {
   return r.ok ? 'valid' : 'invalid';
@@ -55,7 +56,9 @@ function verdict(r: VerifyResult): 'valid' | 'invalid' {
 async function runPkits(c: PkitsCase): Promise<VerifyResult> {
   const [anchor, ...rest] = c.certs;
   const target = rest.pop()!;
-  const store = TrustStore.fromPem(toPem(certDer(anchor!)));
+  // The case's CRLs (DER) go into the store, so revocation is checked by default ('hard'), as a user would have it.
+  const store = TrustStore.fromPem(toPem(certDer(anchor!)), { crls: c.crls.map(crlDer) });
+  expect(store.problems.filter((p) => p.source === 'crls'), `${c.id}: every CRL parses`).toEqual([]);
   const options: VerifyOptions = {
     time: new Date(pkits.time),
     allowWeakAlgorithms: true,
@@ -68,7 +71,8 @@ async function runPkits(c: PkitsCase): Promise<VerifyResult> {
 }
 
 async function runLimbo(entry: LimboEntry, c: LimboCase): Promise<VerifyResult> {
-  const store = TrustStore.fromPem(c.trusted_certs.join('\n'));
+  const store = TrustStore.fromPem(c.trusted_certs.join('\n'), { crls: c.crls });
+  expect(store.problems.filter((p) => p.source === 'crls'), `${c.id}: every CRL parses`).toEqual([]);
   const options: VerifyOptions = {
     requiredEku: entry.eku,
     requiredKeyUsage: c.key_usage.map((k) => k.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase())) as VerifyOptions['requiredKeyUsage'],

@@ -1,0 +1,571 @@
+/**
+ * @module
+ * Strict DER parser for X.509 CRLs (RFC 5280 §5) producing the internal {@link ParsedCrl} model, on
+ * the same bounded {@link DerReader} as the certificate parser (no ASN.1 library on this path).
+ *
+ * The revoked-certificate list is parsed once into compact tables indexed by serial number, so a lookup
+ * is O(1) after the parse whatever the CRL's size (a CRL with a million entries parses in well under a
+ * second; see `bench/`). Parse results are cached per CRL bytes (SHA-256) in a small bounded cache.
+ *
+ * What is malformed (throws {@link MalformedCrlError}): any DER violation; a version other than v1
+ * (absent) or v2; extensions or entry extensions in a v1 CRL; an inner signature algorithm that is not
+ * byte-identical to the outer one; a duplicate CRL or entry extension; a known extension whose value does
+ * not decode; an empty extensions list. Rules that do not stop the CRL from being parsed but stop it from
+ * being *used* go to `problems` (a missing or critical cRLNumber, a non-critical deltaCRLIndicator or
+ * issuingDistributionPoint); unknown critical CRL extensions and unknown critical entry extensions are
+ * listed separately (RFC 5280 §5.2, §5.3: such a CRL must not be used).
+ */
+import * as nodeCrypto from 'node:crypto';
+import {
+  DerError,
+  DerReader,
+  Tag,
+  bytesEqual,
+  checkInteger,
+  ctx,
+  ctxCons,
+  decodeBitString,
+  decodeBoolean,
+  decodeNamedBits,
+  decodeOid,
+  decodeUint,
+  integerIsNegative,
+  readTime,
+  decodeGeneralizedTime,
+} from '../der/reader.js';
+import type { AlgorithmIdentifier, Attribute, AuthorityKeyIdentifier, DistributionPoint, GeneralName, Name } from './model.js';
+import { readName, readRdnContents } from './name.js';
+import { readAlgorithmIdentifier, readGeneralNamesContents } from './parse.js';
+
+/** The CRL cannot be parsed; `message` is a sentence naming the field and the rule. */
+export class MalformedCrlError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MalformedCrlError';
+  }
+}
+
+/** Upper bound on the DER size of one CRL: 64 MiB (a million entries with 20-octet serials is about 45 MiB). */
+export const MAX_CRL_SIZE = 64 * 1024 * 1024;
+/** Upper bound on the number of entries of one CRL. */
+export const MAX_CRL_ENTRIES = 4_000_000;
+const MAX_EXTENSIONS = 64;
+
+/** CRL extension OIDs (RFC 5280 §5.2) and entry extension OIDs (§5.3). */
+export const CrlExt = {
+  authorityKeyIdentifier: '2.5.29.35',
+  issuerAltName: '2.5.29.18',
+  cRLNumber: '2.5.29.20',
+  deltaCRLIndicator: '2.5.29.27',
+  issuingDistributionPoint: '2.5.29.28',
+  freshestCRL: '2.5.29.46',
+  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+  // entry extensions
+  reasonCode: '2.5.29.21',
+  holdInstructionCode: '2.5.29.23',
+  invalidityDate: '2.5.29.24',
+  certificateIssuer: '2.5.29.29',
+} as const;
+
+/** CRLReason names (RFC 5280 §5.3.1), by code; 7 is unused. */
+export const CRL_REASONS: Readonly<Record<number, string>> = Object.freeze({
+  0: 'unspecified',
+  1: 'keyCompromise',
+  2: 'cACompromise',
+  3: 'affiliationChanged',
+  4: 'superseded',
+  5: 'cessationOfOperation',
+  6: 'certificateHold',
+  8: 'removeFromCRL',
+  9: 'privilegeWithdrawn',
+  10: 'aACompromise',
+});
+
+/** The reason code of removeFromCRL (only meaningful in delta CRLs). */
+export const REMOVE_FROM_CRL = 8;
+
+/** issuingDistributionPoint (RFC 5280 §5.2.5). */
+export interface IssuingDistributionPoint {
+  /** fullName, or nameRelativeToCRLIssuer as `{ relative }`; null when absent. */
+  name: { full: GeneralName[] } | { relative: Attribute[] } | null;
+  onlyContainsUserCerts: boolean;
+  onlyContainsCACerts: boolean;
+  /** ReasonFlags bitmask (bit 1 keyCompromise … bit 8 aACompromise), null when absent. */
+  onlySomeReasons: number | null;
+  indirectCRL: boolean;
+  onlyContainsAttributeCerts: boolean;
+  /** The extension's value bytes (a delta CRL's IDP must equal its base CRL's). */
+  der: Uint8Array;
+}
+
+/** One revoked-certificate entry, as {@link ParsedCrl.lookup} returns it. */
+export interface CrlEntryInfo {
+  /** Revocation date, ms since the epoch. */
+  revocationDate: number;
+  /** CRLReason code, or null when the entry has no reasonCode extension. */
+  reason: number | null;
+  /**
+   * The certificate issuer of the entry (RFC 5280 §5.3.3): null = the CRL issuer; else the names of
+   * the entry's (or a preceding entry's) certificateIssuer extension.
+   */
+  certificateIssuer: GeneralName[] | null;
+}
+
+/** A parsed X.509 CRL. Byte fields are views into `der`. */
+export interface ParsedCrl {
+  der: Uint8Array;
+  /** DER of tbsCertList (what the signature covers). */
+  tbs: Uint8Array;
+  version: 1 | 2;
+  signatureAlgorithm: AlgorithmIdentifier;
+  /** signatureValue contents; empty when the BIT STRING is not octet-aligned (then it never verifies). */
+  signature: Uint8Array;
+  issuer: Name;
+  thisUpdate: number;
+  /** null when absent (RFC 5280 requires it; certgate then treats the CRL as never stale). */
+  nextUpdate: number | null;
+  authorityKeyIdentifier: AuthorityKeyIdentifier | null;
+  issuerAltName: GeneralName[] | null;
+  /** cRLNumber, or null when absent. */
+  crlNumber: bigint | null;
+  /** deltaCRLIndicator's BaseCRLNumber: set only for delta CRLs. */
+  deltaBase: bigint | null;
+  idp: IssuingDistributionPoint | null;
+  freshestCrl: DistributionPoint[] | null;
+  /** OIDs of critical CRL extensions certgate does not process (the CRL must then not be used). */
+  unknownCriticalExtensions: string[];
+  /** OIDs of critical entry extensions certgate does not process (the CRL must then not be used). */
+  unknownCriticalEntryExtensions: string[];
+  /** Sentences: rules the CRL breaks that stop certgate from using it (e.g. no cRLNumber). */
+  problems: string[];
+  /** Number of revoked-certificate entries. */
+  entryCount: number;
+  /** SHA-256 of `der`, lower-case hex. */
+  sha256: string;
+  /**
+   * The entries for a serial number (the INTEGER content octets, as in a certificate), in CRL order.
+   * More than one only in an indirect CRL that lists the same serial for several certificate issuers.
+   */
+  lookup(serial: Uint8Array): CrlEntryInfo[];
+}
+
+const oneShotHash = (nodeCrypto as { hash?: (alg: string, data: Uint8Array, enc: 'hex') => string }).hash;
+function sha256Hex(der: Uint8Array): string {
+  if (oneShotHash !== undefined) return oneShotHash('sha256', der, 'hex');
+  return nodeCrypto.createHash('sha256').update(der).digest('hex');
+}
+
+/** A serial number's content octets as a Map key (one UTF-16 unit per octet). */
+export function serialKey(v: Uint8Array): string {
+  const n = v.length;
+  if (n <= 24) {
+    let s = '';
+    for (let i = 0; i < n; i++) s += String.fromCharCode(v[i]!);
+    return s;
+  }
+  return String.fromCharCode.apply(null, v as unknown as number[]);
+}
+
+function single(value: Uint8Array, tag: number, what: string): DerReader {
+  const r = new DerReader(value, 1);
+  const inner = r.enter(tag, what);
+  r.end(what);
+  return inner;
+}
+
+function singlePrimitive(value: Uint8Array, tag: number, what: string): Uint8Array {
+  const r = new DerReader(value, 1);
+  const v = r.read(tag, what);
+  r.end(what);
+  return v;
+}
+
+function decodeCrlNumber(v: Uint8Array, what: string): bigint {
+  const c = singlePrimitive(v, Tag.INTEGER, what);
+  checkInteger(c, what);
+  if (integerIsNegative(c)) throw new DerError(`${what}: must not be negative`);
+  if (c.length - (c[0] === 0 ? 1 : 0) > 20) throw new DerError(`${what}: longer than 20 octets (RFC 5280 §5.2.3)`);
+  let n = 0n;
+  for (let i = 0; i < c.length; i++) n = (n << 8n) | BigInt(c[i]!);
+  return n;
+}
+
+function decodeAki(v: Uint8Array): AuthorityKeyIdentifier {
+  const s = single(v, Tag.SEQUENCE, 'authorityKeyIdentifier');
+  const keyIdentifier = s.readOptional(ctx(0), 'authorityKeyIdentifier keyIdentifier');
+  const gn = s.enterOptional(ctxCons(1), 'authorityKeyIdentifier authorityCertIssuer');
+  const authorityCertIssuer = gn === null ? null : readGeneralNamesContents(gn, 'authorityKeyIdentifier authorityCertIssuer');
+  const serial = s.readOptional(ctx(2), 'authorityKeyIdentifier authorityCertSerialNumber');
+  if (serial !== null) checkInteger(serial, 'authorityKeyIdentifier authorityCertSerialNumber');
+  s.end('authorityKeyIdentifier');
+  return { keyIdentifier, authorityCertIssuer, authorityCertSerialNumber: serial };
+}
+
+/** DistributionPointName (a CHOICE, so the tag inside `[0]` is explicit) from the reader over `[0]`'s contents. */
+function readDistributionPointName(dpn: DerReader, what: string): { full: GeneralName[] } | { relative: Attribute[] } {
+  const t = dpn.peekTag();
+  let name: { full: GeneralName[] } | { relative: Attribute[] };
+  if (t === ctxCons(0)) {
+    name = { full: readGeneralNamesContents(dpn.enter(ctxCons(0), `${what} fullName`), `${what} fullName`) };
+  } else if (t === ctxCons(1)) {
+    name = { relative: readRdnContents(dpn.enter(ctxCons(1), `${what} nameRelativeToCRLIssuer`), `${what} nameRelativeToCRLIssuer`) };
+  } else {
+    throw new DerError(`${what}: expected fullName [0] or nameRelativeToCRLIssuer [1]`);
+  }
+  dpn.end(what);
+  return name;
+}
+
+function decodeDistributionPoints(v: Uint8Array, what: string): DistributionPoint[] {
+  const s = single(v, Tag.SEQUENCE, what);
+  const out: DistributionPoint[] = [];
+  while (!s.atEnd) {
+    if (out.length >= 256) throw new DerError(`${what}: too many distribution points`);
+    const dp = s.enter(Tag.SEQUENCE, `${what} DistributionPoint`);
+    const dpn = dp.enterOptional(ctxCons(0), `${what} distributionPoint`);
+    const name = dpn === null ? null : readDistributionPointName(dpn, `${what} distributionPoint`);
+    const rf = dp.readOptional(ctx(1), `${what} reasons`);
+    const reasons = rf === null ? null : decodeNamedBits(rf, `${what} reasons`, 9);
+    const ci = dp.enterOptional(ctxCons(2), `${what} cRLIssuer`);
+    const cRLIssuer = ci === null ? null : readGeneralNamesContents(ci, `${what} cRLIssuer`);
+    dp.end(`${what} DistributionPoint`);
+    if (name === null && cRLIssuer === null) throw new DerError(`${what}: a DistributionPoint must hold distributionPoint or cRLIssuer`);
+    out.push({ name, reasons, cRLIssuer });
+  }
+  if (out.length === 0) throw new DerError(`${what}: must hold at least one distribution point`);
+  return out;
+}
+
+function idpBoolean(s: DerReader, n: number, what: string): boolean {
+  const b = s.readOptional(ctx(n), what);
+  if (b === null) return false;
+  if (!decodeBoolean(b, what)) throw new DerError(`${what}: FALSE is the DEFAULT and must be omitted in DER`);
+  return true;
+}
+
+function decodeIdp(v: Uint8Array): IssuingDistributionPoint {
+  const what = 'issuingDistributionPoint';
+  const s = single(v, Tag.SEQUENCE, what);
+  const dpn = s.enterOptional(ctxCons(0), `${what} distributionPoint`);
+  const name = dpn === null ? null : readDistributionPointName(dpn, `${what} distributionPoint`);
+  const onlyContainsUserCerts = idpBoolean(s, 1, `${what} onlyContainsUserCerts`);
+  const onlyContainsCACerts = idpBoolean(s, 2, `${what} onlyContainsCACerts`);
+  const rf = s.readOptional(ctx(3), `${what} onlySomeReasons`);
+  const onlySomeReasons = rf === null ? null : decodeNamedBits(rf, `${what} onlySomeReasons`, 9);
+  const indirectCRL = idpBoolean(s, 4, `${what} indirectCRL`);
+  const onlyContainsAttributeCerts = idpBoolean(s, 5, `${what} onlyContainsAttributeCerts`);
+  s.end(what);
+  if ([onlyContainsUserCerts, onlyContainsCACerts, onlyContainsAttributeCerts].filter(Boolean).length > 1) {
+    throw new DerError(`${what}: at most one of onlyContainsUserCerts, onlyContainsCACerts and onlyContainsAttributeCerts may be TRUE (RFC 5280 §5.2.5)`);
+  }
+  return { name, onlyContainsUserCerts, onlyContainsCACerts, onlySomeReasons, indirectCRL, onlyContainsAttributeCerts, der: v };
+}
+
+interface ReadExtension {
+  oid: string;
+  critical: boolean;
+  value: Uint8Array;
+}
+
+/** Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension, from the reader over the SEQUENCE's contents. */
+function readExtensions(list: DerReader, what: string): ReadExtension[] {
+  const out: ReadExtension[] = [];
+  while (!list.atEnd) {
+    if (out.length >= MAX_EXTENSIONS) throw new DerError(`${what}: more than ${MAX_EXTENSIONS}`);
+    const e = list.enter(Tag.SEQUENCE, `${what} Extension`);
+    const oid = decodeOid(e.read(Tag.OID, `${what} extnID`), `${what} extnID`);
+    let critical = false;
+    const c = e.readOptional(Tag.BOOLEAN, `${what} ${oid} critical`);
+    if (c !== null) {
+      critical = decodeBoolean(c, `${what} ${oid} critical`);
+      if (!critical) throw new DerError(`${what} ${oid} critical: FALSE is the DEFAULT and must be omitted in DER`);
+    }
+    const value = e.read(Tag.OCTET_STRING, `${what} ${oid} extnValue`);
+    e.end(`${what} ${oid}`);
+    for (const x of out) if (x.oid === oid) throw new DerError(`${what}: extension ${oid} appears more than once`);
+    out.push({ oid, critical, value });
+  }
+  if (out.length === 0) throw new DerError(`${what}: must hold at least one extension when present`);
+  return out;
+}
+
+/** Compact storage of the revoked-certificate list, indexed by serial. */
+class EntryTable {
+  readonly index = new Map<string, number | number[]>();
+  dates: number[] = [];
+  reasons: number[] = [];
+  /** Index into `issuers`, or -1 for the CRL issuer. */
+  groups: number[] = [];
+  readonly issuers: GeneralName[][] = [];
+
+  add(serial: Uint8Array, date: number, reason: number, group: number): void {
+    const i = this.dates.length;
+    this.dates.push(date);
+    this.reasons.push(reason);
+    this.groups.push(group);
+    const k = serialKey(serial);
+    const prev = this.index.get(k);
+    if (prev === undefined) this.index.set(k, i);
+    else if (typeof prev === 'number') this.index.set(k, [prev, i]);
+    else prev.push(i);
+  }
+
+  get(serial: Uint8Array): CrlEntryInfo[] {
+    const hit = this.index.get(serialKey(serial));
+    if (hit === undefined) return [];
+    const ids = typeof hit === 'number' ? [hit] : hit;
+    return ids.map((i) => ({
+      revocationDate: this.dates[i]!,
+      reason: this.reasons[i]! < 0 ? null : this.reasons[i]!,
+      certificateIssuer: this.groups[i]! < 0 ? null : this.issuers[this.groups[i]!]!,
+    }));
+  }
+}
+
+function parseInner(der: Uint8Array): ParsedCrl {
+  const top = new DerReader(der);
+  const cl = top.enter(Tag.SEQUENCE, 'CertificateList');
+  top.end('CertificateList');
+  const tbs = cl.enter(Tag.SEQUENCE, 'tbsCertList');
+  const tbsDer = cl.lastFull();
+  const outerAlg = readAlgorithmIdentifier(cl, 'signatureAlgorithm');
+  const sigBits = decodeBitString(cl.read(Tag.BIT_STRING, 'signatureValue'), 'signatureValue');
+  const signature = sigBits.unusedBits === 0 ? sigBits.bytes : sigBits.bytes.subarray(0, 0);
+  cl.end('CertificateList');
+
+  let version: 1 | 2 = 1;
+  const ver = tbs.readOptional(Tag.INTEGER, 'version');
+  if (ver !== null) {
+    const v = decodeUint(ver, 'version', 255);
+    if (v === 0) throw new DerError('version: v1 is indicated by omitting the version (RFC 5280 §5.1.2.1)');
+    if (v !== 1) throw new DerError(`version: ${v + 1} is not a known CRL version`);
+    version = 2;
+  }
+  const innerAlg = readAlgorithmIdentifier(tbs, 'signature');
+  if (!bytesEqual(innerAlg.full, outerAlg.full)) {
+    throw new MalformedCrlError('The CRL is malformed: its signatureAlgorithm differs from the signature field inside tbsCertList (RFC 5280 §5.1.1.2).');
+  }
+  const issuer = readName(tbs, 'issuer');
+  const thisUpdate = readTime(tbs, 'thisUpdate');
+  let nextUpdate: number | null = null;
+  const nt = tbs.peekTag();
+  if (nt === Tag.UTCTime || nt === Tag.GeneralizedTime) nextUpdate = readTime(tbs, 'nextUpdate');
+
+  const table = new EntryTable();
+  const unknownCriticalEntry = new Set<string>();
+  let entryCount = 0;
+  const revoked = tbs.enterOptional(Tag.SEQUENCE, 'revokedCertificates');
+  if (revoked !== null) {
+    let group = -1;
+    while (!revoked.atEnd) {
+      if (entryCount >= MAX_CRL_ENTRIES) throw new DerError(`revokedCertificates: more than ${MAX_CRL_ENTRIES} entries`);
+      const e = revoked.enter(Tag.SEQUENCE, 'revokedCertificates entry');
+      const serial = e.read(Tag.INTEGER, 'revokedCertificates userCertificate');
+      checkInteger(serial, 'revokedCertificates userCertificate');
+      const date = readTime(e, 'revokedCertificates revocationDate');
+      let reason = -1;
+      if (!e.atEnd) {
+        if (version !== 2) throw new DerError('crlEntryExtensions: only allowed in a version 2 CRL');
+        const exts = readExtensions(e.enter(Tag.SEQUENCE, 'crlEntryExtensions'), 'crlEntryExtensions');
+        for (const x of exts) {
+          switch (x.oid) {
+            case CrlExt.reasonCode: {
+              const r = decodeUint(singlePrimitive(x.value, Tag.ENUMERATED, 'reasonCode'), 'reasonCode', 255);
+              if (r > 10 || r === 7) throw new DerError(`reasonCode: ${r} is not a CRLReason`);
+              reason = r;
+              break;
+            }
+            case CrlExt.invalidityDate:
+              decodeGeneralizedTime(singlePrimitive(x.value, Tag.GeneralizedTime, 'invalidityDate'), 'invalidityDate');
+              break;
+            case CrlExt.holdInstructionCode:
+              decodeOid(singlePrimitive(x.value, Tag.OID, 'holdInstructionCode'), 'holdInstructionCode');
+              break;
+            case CrlExt.certificateIssuer: {
+              const names = readGeneralNamesContents(single(x.value, Tag.SEQUENCE, 'certificateIssuer'), 'certificateIssuer');
+              table.issuers.push(names);
+              group = table.issuers.length - 1;
+              break;
+            }
+            default:
+              if (x.critical && unknownCriticalEntry.size < 16) unknownCriticalEntry.add(x.oid);
+          }
+        }
+      }
+      e.end('revokedCertificates entry');
+      table.add(serial, date, reason, group);
+      entryCount++;
+    }
+  }
+
+  const out: ParsedCrl = {
+    der,
+    tbs: tbsDer,
+    version,
+    signatureAlgorithm: outerAlg.alg,
+    signature,
+    issuer,
+    thisUpdate,
+    nextUpdate,
+    authorityKeyIdentifier: null,
+    issuerAltName: null,
+    crlNumber: null,
+    deltaBase: null,
+    idp: null,
+    freshestCrl: null,
+    unknownCriticalExtensions: [],
+    unknownCriticalEntryExtensions: [...unknownCriticalEntry],
+    problems: [],
+    entryCount,
+    sha256: sha256Hex(der),
+    lookup: (serial) => table.get(serial),
+  };
+
+  const extWrap = tbs.enterOptional(ctxCons(0), 'crlExtensions');
+  if (extWrap !== null) {
+    if (version !== 2) throw new DerError('crlExtensions: only allowed in a version 2 CRL');
+    const exts = readExtensions(extWrap.enter(Tag.SEQUENCE, 'crlExtensions'), 'crlExtensions');
+    extWrap.end('crlExtensions');
+    for (const x of exts) {
+      switch (x.oid) {
+        case CrlExt.authorityKeyIdentifier:
+          out.authorityKeyIdentifier = decodeAki(x.value);
+          break;
+        case CrlExt.issuerAltName:
+          out.issuerAltName = readGeneralNamesContents(single(x.value, Tag.SEQUENCE, 'issuerAltName'), 'issuerAltName');
+          break;
+        case CrlExt.cRLNumber:
+          out.crlNumber = decodeCrlNumber(x.value, 'cRLNumber');
+          if (x.critical) out.problems.push('its cRLNumber extension is marked critical (RFC 5280 §5.2.3: it MUST be non-critical)');
+          break;
+        case CrlExt.deltaCRLIndicator:
+          out.deltaBase = decodeCrlNumber(x.value, 'deltaCRLIndicator');
+          if (!x.critical) out.problems.push('its deltaCRLIndicator extension is not marked critical (RFC 5280 §5.2.4)');
+          break;
+        case CrlExt.issuingDistributionPoint:
+          out.idp = decodeIdp(x.value);
+          if (!x.critical) out.problems.push('its issuingDistributionPoint extension is not marked critical (RFC 5280 §5.2.5)');
+          break;
+        case CrlExt.freshestCRL:
+          out.freshestCrl = decodeDistributionPoints(x.value, 'freshestCRL');
+          break;
+        case CrlExt.authorityInfoAccess:
+          break;
+        default:
+          if (x.critical) out.unknownCriticalExtensions.push(x.oid);
+      }
+    }
+  }
+  tbs.end('tbsCertList');
+  if (out.crlNumber === null) out.problems.push('it has no cRLNumber extension (RFC 5280 §5.2.3: conforming CRL issuers MUST include it)');
+  if (out.deltaBase !== null && out.crlNumber !== null && out.deltaBase >= out.crlNumber) {
+    out.problems.push('its BaseCRLNumber is not lower than its own cRLNumber');
+  }
+  if (out.nextUpdate !== null && out.nextUpdate < out.thisUpdate) out.problems.push('its nextUpdate is before its thisUpdate');
+  return out;
+}
+
+/**
+ * Parse one DER CRL. Throws {@link MalformedCrlError} (with the underlying DER error as `cause`) when it
+ * is not a well-formed X.509 CRL or is larger than {@link MAX_CRL_SIZE}.
+ */
+export function parseCrl(der: Uint8Array): ParsedCrl {
+  if (!(der instanceof Uint8Array)) throw new MalformedCrlError('The CRL is not a byte array.');
+  if (der.length > MAX_CRL_SIZE) throw new MalformedCrlError(`The CRL is ${der.length} bytes; certgate accepts CRLs of at most ${MAX_CRL_SIZE} bytes (64 MiB).`);
+  try {
+    return parseInner(der);
+  } catch (e) {
+    if (e instanceof DerError) throw new MalformedCrlError(`The CRL is malformed: ${e.message}.`, { cause: e });
+    if (e instanceof MalformedCrlError) throw e;
+    /* c8 ignore next */
+    throw new MalformedCrlError('The CRL could not be parsed.', { cause: e });
+  }
+}
+
+/** Bounds of the parse cache: entries and total DER bytes held. */
+export const CRL_CACHE_LIMITS = Object.freeze({ maxEntries: 64, maxBytes: 256 * 1024 * 1024 });
+
+const cache = new Map<string, ParsedCrl>();
+let cachedBytes = 0;
+
+/**
+ * {@link parseCrl} with a bounded LRU cache keyed by the SHA-256 of the bytes, so the same CRL given to
+ * several stores (every settings change builds a new store) is parsed once. Failures are not cached.
+ */
+export function parseCrlCached(der: Uint8Array): ParsedCrl {
+  if (!(der instanceof Uint8Array)) throw new MalformedCrlError('The CRL is not a byte array.');
+  if (der.length > MAX_CRL_SIZE) throw new MalformedCrlError(`The CRL is ${der.length} bytes; certgate accepts CRLs of at most ${MAX_CRL_SIZE} bytes (64 MiB).`);
+  const key = sha256Hex(der);
+  const hit = cache.get(key);
+  if (hit) {
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const parsed = parseCrl(der);
+  cache.set(key, parsed);
+  cachedBytes += der.length;
+  while (cache.size > CRL_CACHE_LIMITS.maxEntries || (cachedBytes > CRL_CACHE_LIMITS.maxBytes && cache.size > 1)) {
+    const [oldest, value] = cache.entries().next().value as [string, ParsedCrl];
+    cache.delete(oldest);
+    cachedBytes -= value.der.length;
+  }
+  return parsed;
+}
+
+/** @internal For tests: empties the parse cache. */
+export function clearCrlCache(): void {
+  cache.clear();
+  cachedBytes = 0;
+}
+
+/** @internal For tests: the number of cached parse results. */
+export function crlCacheSize(): number {
+  return cache.size;
+}
+
+/** One CRL found in a text: its DER, or why not. */
+export interface CrlBlock {
+  index: number;
+  der: Uint8Array | null;
+  /** Set when `der` is null. */
+  problem?: string;
+}
+
+const BEGIN = '-----BEGIN X509 CRL-----';
+const END = '-----END X509 CRL-----';
+/** Largest PEM text scanned for CRLs: enough for a {@link MAX_CRL_SIZE} CRL in base64 with line breaks. */
+export const MAX_CRL_PEM_TEXT = Math.ceil((MAX_CRL_SIZE * 4) / 3) + MAX_CRL_SIZE / 32 + 4096;
+const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * The `X509 CRL` blocks of a PEM text (RFC 7468 §5), decoded strictly. Scans by `indexOf`, so a
+ * 60 MiB PEM CRL is handled without a regular expression over the whole text.
+ */
+export function readCrlPemBlocks(text: string): CrlBlock[] {
+  const out: CrlBlock[] = [];
+  if (text.length > MAX_CRL_PEM_TEXT) {
+    return [{ index: 0, der: null, problem: `The PEM text is larger than ${MAX_CRL_PEM_TEXT} characters (CRLs of at most 64 MiB are accepted).` }];
+  }
+  let from = 0;
+  for (;;) {
+    const b = text.indexOf(BEGIN, from);
+    if (b < 0) break;
+    const bodyStart = b + BEGIN.length;
+    const e = text.indexOf(END, bodyStart);
+    const index = out.length;
+    if (e < 0) {
+      out.push({ index, der: null, problem: `PEM block ${index + 1} has no "${END}" line.` });
+      break;
+    }
+    const body = text.slice(bodyStart, e).replace(/\s+/g, '');
+    if (body.length === 0 || body.length % 4 !== 0 || !B64.test(body) || body.includes('-----')) {
+      out.push({ index, der: null, problem: `PEM block ${index + 1} is not valid base64.` });
+    } else {
+      const buf = Buffer.from(body, 'base64');
+      out.push({ index, der: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) });
+    }
+    from = e + END.length;
+  }
+  return out;
+}
