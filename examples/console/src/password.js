@@ -3,7 +3,7 @@
  * The console's admin password: from `CERTGATE_ADMIN_PASSWORD`, or generated on the first start,
  * printed once, and only its scrypt hash stored (`admin-password.json`, mode 0600).
  */
-import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,6 +30,25 @@ export async function verifyPassword(password, stored) {
 }
 
 /**
+ * A check that runs scrypt once per distinct password: after a success, the SHA-256 of that password
+ * is remembered (in memory) and later requests with it are compared in constant time without scrypt.
+ * @param {PasswordHash} h
+ */
+function checker(h) {
+  /** @type {Buffer | null} */
+  let known = null;
+  /** @param {string} pw */
+  return async (pw) => {
+    if (typeof pw !== 'string' || pw.length > 1024) return false;
+    const digest = createHash('sha256').update(pw, 'utf8').digest();
+    if (known && timingSafeEqual(known, digest)) return true;
+    const ok = await verifyPassword(pw, h);
+    if (ok) known = digest;
+    return ok;
+  };
+}
+
+/**
  * The password check of the console, and the generated password when one was made now.
  * @param {string} dataDir
  * @param {string | undefined} fromEnv
@@ -38,7 +57,7 @@ export async function verifyPassword(password, stored) {
 export async function adminPassword(dataDir, fromEnv) {
   if (fromEnv !== undefined && fromEnv !== '') {
     const h = await hashPassword(fromEnv); // keep only a hash in memory
-    return { check: (pw) => verifyPassword(pw, h), generated: null };
+    return { check: checker(h), generated: null };
   }
   const file = join(dataDir, 'admin-password.json');
   if (existsSync(file)) {
@@ -47,10 +66,10 @@ export async function adminPassword(dataDir, fromEnv) {
     if (h.algorithm !== 'scrypt' || typeof h.salt !== 'string' || typeof h.hash !== 'string') {
       throw new Error(`${file} is not a certgate password hash; delete it to generate a new password`);
     }
-    return { check: (pw) => verifyPassword(pw, h), generated: null };
+    return { check: checker(h), generated: null };
   }
   const generated = randomBytes(18).toString('base64url');
   const h = await hashPassword(generated);
   await fsp.writeFile(file, `${JSON.stringify(h, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-  return { check: (pw) => verifyPassword(pw, h), generated };
+  return { check: checker(h), generated };
 }

@@ -284,6 +284,10 @@ describe('console seed flow over HTTPS', () => {
     const outcomes = events.map((e) => `${e.action}:${e.outcome}:${e.code ?? ''}`);
     expect(outcomes.filter((o) => o === 'save:refused:CA_INVALID')).toHaveLength(6);
     expect(outcomes).toContain('save:partial:CLIENT_CERT_MISSING');
+    expect(outcomes).toContain('save:refused:INVALID_JSON');
+    expect(outcomes.filter((o) => o === 'save:refused:INVALID_BODY')).toHaveLength(6);
+    expect(outcomes).toContain('save:refused:PAYLOAD_TOO_LARGE');
+    expect(outcomes).toContain('host:refused:INVALID_BODY');
     expect(outcomes).toContain('save:refused:VERSION_CONFLICT');
     expect(outcomes).toContain('save:refused:CLIENT_CERT_UNTRUSTED');
     expect(outcomes).toContain('host:refused:MTLS_ENABLED');

@@ -343,11 +343,25 @@ export function createConsoleApi(controller: Controller, options: ConsoleApiOpti
     '/whoami': ['GET'],
   };
 
-  async function body(request: ApiRequest): Promise<{ ok: true; text: string } | { ok: false; response: HttpResponse }> {
+  /** Reads and parses a PUT body; a refusal here is audited like any other attempt. */
+  async function body<T>(
+    request: ApiRequest,
+    action: string,
+    requester: { actor: string; peerChain: readonly Uint8Array[] | null },
+    parse: (text: string) => { ok: true; value: T } | { ok: false; code: string; message: string },
+  ): Promise<{ ok: true; value: T } | { ok: false; response: HttpResponse }> {
     const b = await request.readBody(bodyLimitBytes);
-    if (b.ok) return b;
-    const status = b.code === 'PAYLOAD_TOO_LARGE' ? 413 : 400;
-    return { ok: false, response: errorResponse(status, { code: b.code, message: b.message }, {}, status === 413 ? { connection: 'close' } : {}) };
+    if (!b.ok) {
+      await controller.recordRefused(action, requester, b);
+      const status = b.code === 'PAYLOAD_TOO_LARGE' ? 413 : 400;
+      return { ok: false, response: errorResponse(status, { code: b.code, message: b.message }, {}, status === 413 ? { connection: 'close' } : {}) };
+    }
+    const parsed = parse(b.text);
+    if (!parsed.ok) {
+      await controller.recordRefused(action, requester, parsed);
+      return { ok: false, response: errorResponse(400, { code: parsed.code, message: parsed.message }) };
+    }
+    return parsed;
   }
 
   function unavailable(): HttpResponse {
@@ -386,10 +400,8 @@ export function createConsoleApi(controller: Controller, options: ConsoleApiOpti
           const s = controller.status();
           return s.ok ? jsonResponse(200, s.settings) : unavailable();
         }
-        const b = await body(request);
-        if (!b.ok) return b.response;
-        const parsed = parseMtlsSaveBody(b.text);
-        if (!parsed.ok) return errorResponse(400, { code: parsed.code, message: parsed.message });
+        const parsed = await body(request, 'save', requester, parseMtlsSaveBody);
+        if (!parsed.ok) return parsed.response;
         return changeResponse(await controller.save(parsed.value, requester));
       }
 
@@ -399,10 +411,8 @@ export function createConsoleApi(controller: Controller, options: ConsoleApiOpti
         if (!s.ok) return unavailable();
         return jsonResponse(200, { method: s.state.host.loginMethod === 'smartcard' ? 'smartcard' : 'password', version: s.state.version });
       }
-      const b = await body(request);
-      if (!b.ok) return b.response;
-      const parsed = parseLoginBody(b.text);
-      if (!parsed.ok) return errorResponse(400, { code: parsed.code, message: parsed.message });
+      const parsed = await body(request, 'host', requester, parseLoginBody);
+      if (!parsed.ok) return parsed.response;
       const { method: login, version } = parsed.value;
       const outcome = await controller.setHost(
         {

@@ -146,6 +146,11 @@ export interface Controller {
   setHost(request: { unavailableReason: string | null; host: Record<string, string>; version?: number }, requester: Requester): Promise<ChangeOutcome>;
   /** Break-glass: lowers the mode (never refused). On an unreadable store it repairs it (keeping the old file) to `disabled`. */
   breakGlass(mode: 'optional' | 'disabled', actor: string): Promise<ChangeOutcome>;
+  /**
+   * Audits a settings attempt that an adapter refused before it reached the machine (a body that is
+   * not JSON, of the wrong shape, or too large), so every attempt is on the audit log.
+   */
+  recordRefused(action: string, requester: Requester, refusal: { code: string; message: string }): Promise<void>;
   /** Re-reads the store. */
   refresh(): Promise<void>;
   /** Called after every state change, with the new epoch. Returns an unsubscribe function. */
@@ -543,6 +548,19 @@ export async function createController(options: ControllerOptions): Promise<Cont
     save,
     setHost,
     breakGlass,
+    async recordRefused(action, requester, refusal) {
+      const l = loaded;
+      await record({
+        actor: requester.actor,
+        action,
+        outcome: 'refused',
+        from: l.ok ? { mode: l.state.mode, version: l.state.version } : null,
+        to: null,
+        code: refusal.code,
+        reason: refusal.message,
+        client: clientOf(requester),
+      });
+    },
     refresh,
     onChange(listener) {
       listeners.add(listener);
