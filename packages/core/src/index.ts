@@ -6,7 +6,9 @@
 export * from './types.js';
 export * from './errors.js';
 export { readPemBlocks, toPem, type PemBlock } from './pem.js';
-export { TrustStore, type TrustStoreOptions, type TrustStoreProblem } from './trust-store.js';
+export { TrustStore, MAX_STORE_CRLS, type TrustStoreOptions, type TrustStoreProblem, type CrlSummary } from './trust-store.js';
+export { MAX_CRL_SIZE } from './cert/crl.js';
+export { REVOCATION_LIMITS } from './revocation/check.js';
 export { verifyChain, INPUT_LIMITS } from './verify.js';
 export { PATH_LIMITS } from './cert/path.js';
 export * from './mode/machine.js';
