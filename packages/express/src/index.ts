@@ -73,7 +73,8 @@ export function mtls(controller: Controller, options: MtlsMiddlewareOptions = {}
 /**
  * The settings API of DESIGN §5.2 as one handler: mount it at the app's root, after {@link mtls}.
  * Paths outside the prefix (default `/api`) pass through. Bodies over `bodyLimitBytes` (default 1 MiB)
- * get 413 `PAYLOAD_TOO_LARGE`. Do not put `express.json()` in front of it: it reads the body itself.
+ * get 413 `PAYLOAD_TOO_LARGE`. It reads the body itself; with `express.json()` in front it uses that
+ * parser's result instead (then that parser's own limit and error responses apply first).
  *
  * @example
  * app.use(mtls(controller));
@@ -90,7 +91,18 @@ export function settingsRouter(controller: Controller, options: ConsoleApiOption
         headers: req.headers,
         decision,
         peerChain: peerChainFromSocket(req.socket),
-        readBody: (limit) => readRequestBody(req, limit),
+        readBody: (limit) => {
+          // A JSON body parser mounted in front (express.json()) already consumed the stream: use its result.
+          if (req.readableEnded && req.body !== undefined && typeof req.body === 'object' && req.body !== null) {
+            const text = JSON.stringify(req.body);
+            return Promise.resolve(
+              Buffer.byteLength(text) > limit
+                ? { ok: false as const, code: 'PAYLOAD_TOO_LARGE' as const, message: `The request body is larger than ${limit} bytes.` }
+                : { ok: true as const, text },
+            );
+          }
+          return readRequestBody(req, limit);
+        },
       });
       if (r === null) return next();
       send(res, r);

@@ -122,6 +122,40 @@ describe('mtls() middleware', () => {
     expect((await get('/me', { cert: alice })).status).toBe(200);
   });
 
+  it('works behind express.json() too (the body is not read twice, the request does not hang)', async () => {
+    const app = express();
+    app.use(express.json());
+    app.use(mtls(controller));
+    app.use(settingsRouter(controller, { authenticate: (_u, p) => p === 'pw' }));
+    const srv = https.createServer({ key: serverCert.keyPem, cert: serverCert.pem }, app);
+    attachController(srv, controller);
+    srv.listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    const p = (srv.address() as AddressInfo).port;
+    const put = (body: string) =>
+      new Promise<{ status: number; json: any }>((resolve, reject) => {
+        const req = https.request(
+          { host: '127.0.0.1', port: p, method: 'PUT', path: '/api/settings/mtls', agent: false, ca: serverCa.pem, servername: 'localhost', cert: alice.pem, key: alice.keyPem,
+            headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` } },
+          (res) => {
+            let t = '';
+            res.on('data', (d) => (t += d));
+            res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(t) }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    const bad = await put(JSON.stringify({ enabled: true, enforce: true, extra: 1 }));
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.code).toBe('INVALID_BODY');
+    const ok = await put(JSON.stringify({ enabled: true, enforce: true }));
+    expect(ok.status).toBe(200);
+    expect(ok.json.mode).toBe('enforced');
+    srv.closeAllConnections();
+    await new Promise((r) => srv.close(r));
+  });
+
   it('types: req.clientCertificate is the core Decision', () => {
     expectTypeOf<ClientCertificate>().toEqualTypeOf<Decision>();
     expectTypeOf<express.Request['clientCertificate']>().toEqualTypeOf<Decision | undefined>();

@@ -148,6 +148,10 @@ export function readRequestBody(req: Readable & { headers: HttpHeaders }, limitB
     req.resume(); // discard, so the connection can still carry the response
     return Promise.resolve(tooLarge);
   }
+  if ((req as { readableEnded?: boolean }).readableEnded) {
+    // Another body parser consumed the stream first; never wait for data that will not come.
+    return Promise.resolve({ ok: false, code: 'BODY_UNREADABLE', message: 'The request body was already read by another handler.' });
+  }
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
