@@ -11,7 +11,8 @@
  *   restart, with a fresh session-ID context and fresh ticket keys so no TLS session made under the
  *   old settings can be resumed.
  * - Each connection's decision is stamped with the controller's epoch; a request on a connection
- *   decided under older settings is decided again ({@link decideSocket}).
+ *   decided under older settings is decided again ({@link decideSocket}). Renegotiation (TLS 1.2)
+ *   is refused, so a connection cannot swap its certificate under a decision.
  *
  * Peer-chain extraction ({@link peerChainFromSocket}) lives here, once, for every adapter.
  */
@@ -168,11 +169,25 @@ export function attachController(server: TlsServer, controller: Controller, opti
     s.rejectUnauthorized = false;
   }
 
+  // A connection's certificate is decided once per settings epoch; TLS 1.2 renegotiation could
+  // swap the certificate underneath that decision, so certgate's connections refuse it.
+  const onSecure = (socket: TLSSocket): void => {
+    socket.disableRenegotiation();
+    // Node only reports the attempt as an error; end the connection so it cannot go on.
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (err?.code === 'ERR_TLS_RENEGOTIATION_DISABLED') socket.destroy();
+    });
+  };
+  server.on('secureConnection', onSecure);
+
   apply();
   const off = controller.onChange(() => apply());
   return {
     apply,
     decide: (socket) => decideSocket(controller, socket),
-    detach: off,
+    detach() {
+      off();
+      server.off('secureConnection', onSecure);
+    },
   };
 }

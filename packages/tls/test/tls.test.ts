@@ -194,6 +194,24 @@ describe('attachController', () => {
     after.socket.destroy();
   });
 
+  it('TLS 1.2 renegotiation is refused (a connection cannot swap its certificate under a decision)', async () => {
+    const { socket, line } = await connect({ cert: bob.pem, key: bob.keyPem, maxVersion: 'TLSv1.2' });
+    expect(line).toMatch(/^allow /);
+    const outcome = await new Promise<string>((resolve) => {
+      socket.once('error', () => resolve('error'));
+      socket.once('close', () => resolve('closed'));
+      socket.renegotiate({ rejectUnauthorized: false }, (err) => {
+        if (!err) {
+          // a renegotiation the server accepted would show up as a working socket
+          socket.write('x');
+          socket.once('data', () => resolve('renegotiated'));
+        }
+      });
+    });
+    expect(outcome).not.toBe('renegotiated');
+    socket.destroy();
+  });
+
   it('disable: requestCert goes back to false', async () => {
     await controller.save({ enabled: false, enforce: false }, { actor: 'admin', peerChain: null });
     expect((tlsServer as unknown as { requestCert: boolean }).requestCert).toBe(false);
