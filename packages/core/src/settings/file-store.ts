@@ -217,7 +217,9 @@ export async function createFileSettingsStore(options: FileSettingsStoreOptions)
 
   const onPoll = (curr: Stats, prev: Stats): void => {
     if (curr.mtimeMs === prev.mtimeMs && curr.size === prev.size && curr.ino === prev.ino) return;
-    read().then(
+    // Through the same queue as compare-and-set, so a poll that read the old file cannot report it
+    // after this process's newer write.
+    serial(read).then(
       (state) => emit({ state }),
       (err: unknown) => emit({ error: err instanceof CertgateError ? err : new CertgateError('ERR_CERTGATE_STORE_UNAVAILABLE', String(err)) }),
     );
