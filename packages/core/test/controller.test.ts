@@ -286,8 +286,10 @@ describe('property: random concurrent save sequences', () => {
           expect(o.enabled && o.enforce).toBe(true);
         }
       }
-      // what the controller enforces agrees with the oracle for every identity
+      // the controller is never behind the store (no concurrent save re-installs an older state)
       const now = c.status();
+      expect(now.ok && now.state).toEqual(await store.get());
+      // what the controller enforces agrees with the oracle for every identity
       if (now.ok && now.state.mode === 'enforced') {
         for (const name of Object.keys(certs) as CertName[]) {
           const d = await c.decide(chain(certs[name]));

@@ -435,7 +435,9 @@ export async function createController(options: ControllerOptions): Promise<Cont
         return { ok: false, refusal, settings: currentView() };
       }
       if (!cas.ok) continue; // someone else wrote in between: decide again on their state
-      install(loadState(cas.state));
+      // The store's watch already reported this write (in order); a concurrent save may even have
+      // installed a newer state since — never go back to this one.
+      if (!(loaded.ok && loaded.state.version > cas.state.version)) install(loadState(cas.state));
       const outcome: AuditOutcome = result.refusal ? 'partial' : 'applied';
       await record({
         actor: requester.actor,
