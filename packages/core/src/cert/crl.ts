@@ -32,6 +32,7 @@ import {
   integerIsNegative,
   readTime,
   decodeGeneralizedTime,
+  decodeUtcTime,
 } from '../der/reader.js';
 import type { AlgorithmIdentifier, Attribute, AuthorityKeyIdentifier, DistributionPoint, GeneralName, Name } from './model.js';
 import { readName, readRdnContents } from './name.js';
@@ -268,7 +269,7 @@ interface ReadExtension {
 }
 
 /** Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension, from the reader over the SEQUENCE's contents. */
-function readExtensions(list: DerReader, what: string): ReadExtension[] {
+function readExtensions(list: DerReader, what: string, allowEmpty = false): ReadExtension[] {
   const out: ReadExtension[] = [];
   while (!list.atEnd) {
     if (out.length >= MAX_EXTENSIONS) throw new DerError(`${what}: more than ${MAX_EXTENSIONS}`);
@@ -285,8 +286,19 @@ function readExtensions(list: DerReader, what: string): ReadExtension[] {
     for (const x of out) if (x.oid === oid) throw new DerError(`${what}: extension ${oid} appears more than once`);
     out.push({ oid, critical, value });
   }
-  if (out.length === 0) throw new DerError(`${what}: must hold at least one extension when present`);
+  if (out.length === 0 && !allowEmpty) throw new DerError(`${what}: must hold at least one extension when present`);
   return out;
+}
+
+function decodeReason(v: Uint8Array): number {
+  const r = decodeUint(v, 'reasonCode', 255);
+  if (r > 10 || r === 7) throw new DerError(`reasonCode: ${r} is not a CRLReason`);
+  return r;
+}
+
+function sameBytes(b: Uint8Array, x: number, y: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (b[x + i] !== b[y + i]) return false;
+  return true;
 }
 
 /** Compact storage of the revoked-certificate list, indexed by serial. */
@@ -298,12 +310,11 @@ class EntryTable {
   groups: number[] = [];
   readonly issuers: GeneralName[][] = [];
 
-  add(serial: Uint8Array, date: number, reason: number, group: number): void {
+  add(k: string, date: number, reason: number, group: number): void {
     const i = this.dates.length;
     this.dates.push(date);
     this.reasons.push(reason);
     this.groups.push(group);
-    const k = serialKey(serial);
     const prev = this.index.get(k);
     if (prev === undefined) this.index.set(k, i);
     else if (typeof prev === 'number') this.index.set(k, [prev, i]);
@@ -354,27 +365,28 @@ function parseInner(der: Uint8Array): ParsedCrl {
   const table = new EntryTable();
   const unknownCriticalEntry = new Set<string>();
   let entryCount = 0;
-  const revoked = tbs.enterOptional(Tag.SEQUENCE, 'revokedCertificates');
+  const revoked = tbs.readOptional(Tag.SEQUENCE, 'revokedCertificates');
   if (revoked !== null) {
     let group = -1;
-    while (!revoked.atEnd) {
-      if (entryCount >= MAX_CRL_ENTRIES) throw new DerError(`revokedCertificates: more than ${MAX_CRL_ENTRIES} entries`);
-      const e = revoked.enter(Tag.SEQUENCE, 'revokedCertificates entry');
+    // The general, strict path for one entry (any extensions).
+    const general = (from: number, to: number): void => {
+      const r = new DerReader(revoked, 2, from, to);
+      const e = r.enter(Tag.SEQUENCE, 'revokedCertificates entry');
+      r.end('revokedCertificates entry');
       const serial = e.read(Tag.INTEGER, 'revokedCertificates userCertificate');
       checkInteger(serial, 'revokedCertificates userCertificate');
       const date = readTime(e, 'revokedCertificates revocationDate');
       let reason = -1;
       if (!e.atEnd) {
         if (version !== 2) throw new DerError('crlEntryExtensions: only allowed in a version 2 CRL');
-        const exts = readExtensions(e.enter(Tag.SEQUENCE, 'crlEntryExtensions'), 'crlEntryExtensions');
+        // An empty crlEntryExtensions breaks SIZE (1..MAX) but is what @peculiar/x509 (and other
+        // generators) write for an entry without extensions; it carries nothing, so it is accepted.
+        const exts = readExtensions(e.enter(Tag.SEQUENCE, 'crlEntryExtensions'), 'crlEntryExtensions', true);
         for (const x of exts) {
           switch (x.oid) {
-            case CrlExt.reasonCode: {
-              const r = decodeUint(singlePrimitive(x.value, Tag.ENUMERATED, 'reasonCode'), 'reasonCode', 255);
-              if (r > 10 || r === 7) throw new DerError(`reasonCode: ${r} is not a CRLReason`);
-              reason = r;
+            case CrlExt.reasonCode:
+              reason = decodeReason(singlePrimitive(x.value, Tag.ENUMERATED, 'reasonCode'));
               break;
-            }
             case CrlExt.invalidityDate:
               decodeGeneralizedTime(singlePrimitive(x.value, Tag.GeneralizedTime, 'invalidityDate'), 'invalidityDate');
               break;
@@ -393,8 +405,66 @@ function parseInner(der: Uint8Array): ParsedCrl {
         }
       }
       e.end('revokedCertificates entry');
-      table.add(serial, date, reason, group);
+      table.add(serialKey(serial), date, reason, group);
+    };
+    // A fast path for the common shapes (no extension, or only a reasonCode), reading the bytes
+    // directly; anything else goes through the general path, which applies every rule.
+    const b = revoked;
+    const n = b.length;
+    let p = 0;
+    let lastTime = -1;
+    let lastTimeAt = -1;
+    while (p < n) {
+      if (entryCount >= MAX_CRL_ENTRIES) throw new DerError(`revokedCertificates: more than ${MAX_CRL_ENTRIES} entries`);
+      if (b[p] !== 0x30 || p + 1 >= n) throw new DerError('revokedCertificates entry: expected SEQUENCE');
+      let len = b[p + 1]!;
+      let q = p + 2;
+      if (len === 0x81 && q < n && b[q]! >= 0x80) len = b[q++]!;
+      else if (len === 0x82 && q + 1 < n && b[q] !== 0) { len = (b[q]! << 8) | b[q + 1]!; q += 2; if (len < 0x100) len = -1; }
+      else if (len >= 0x80) len = -1;
+      const end = q + len;
       entryCount++;
+      if (len < 0 || end > n) {
+        // A long-form length the fast path does not read: the reader finds the entry's end (or throws).
+        const r = new DerReader(b, 2, p, n);
+        r.readAny('revokedCertificates entry');
+        const e2 = n - r.remaining;
+        general(p, e2);
+        p = e2;
+        continue;
+      }
+      const sl = b[q + 1]!;
+      const ts = q + 2 + sl;
+      if (b[q] !== Tag.INTEGER || sl === 0 || sl > 0x7f || ts + 15 > end || b[ts] !== Tag.UTCTime || b[ts + 1] !== 13 ||
+          (sl > 1 && ((b[q + 2] === 0 && b[q + 3]! < 0x80) || (b[q + 2] === 0xff && b[q + 3]! >= 0x80)))) {
+        general(p, end);
+        p = end;
+        continue;
+      }
+      let reason = -1;
+      const after = ts + 15;
+      if (after !== end) {
+        // Exactly: SEQUENCE { SEQUENCE { OID 2.5.29.21, OCTET STRING { ENUMERATED r } } }
+        if (version !== 2 || end - after !== 14 || b[after] !== 0x30 || b[after + 1] !== 12 || b[after + 2] !== 0x30 || b[after + 3] !== 10 ||
+            b[after + 4] !== 0x06 || b[after + 5] !== 3 || b[after + 6] !== 0x55 || b[after + 7] !== 0x1d || b[after + 8] !== 0x15 ||
+            b[after + 9] !== 0x04 || b[after + 10] !== 3 || b[after + 11] !== Tag.ENUMERATED || b[after + 12] !== 1) {
+          general(p, end);
+          p = end;
+          continue;
+        }
+        reason = decodeReason(b.subarray(after + 13, after + 14));
+      }
+      let time: number;
+      if (lastTimeAt >= 0 && sameBytes(b, lastTimeAt, ts + 2, 13)) time = lastTime;
+      else {
+        time = decodeUtcTime(b.subarray(ts + 2, ts + 15), 'revokedCertificates revocationDate');
+        lastTime = time;
+        lastTimeAt = ts + 2;
+      }
+      let key = '';
+      for (let i = q + 2; i < ts; i++) key += String.fromCharCode(b[i]!);
+      table.add(key, time, reason, group);
+      p = end;
     }
   }
 
