@@ -335,9 +335,8 @@ function candidateCrls(ctx: Ctx, cert: ParsedCertificate, dp: Dp): ParsedCrl[] {
   if (dp.crlIssuer) {
     const out: ParsedCrl[] = [];
     for (const name of dnsOf(dp.crlIssuer)) {
-      for (const crl of ctx.input.crls.complete.get(name.key) ?? []) {
-        if (crl.idp?.indirectCRL || crl.issuer.key === cert.issuer.key) out.push(crl);
-      }
+      // Every CRL of that issuer: scopeProblem() says why one without the indirectCRL flag cannot be used.
+      for (const crl of ctx.input.crls.complete.get(name.key) ?? []) if (!out.includes(crl)) out.push(crl);
     }
     return out;
   }
