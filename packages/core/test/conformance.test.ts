@@ -141,6 +141,7 @@ afterAll(() => {
   lines.push('Every case runs through the public API (`TrustStore.fromPem` + `verifyChain`) of the built `@certgate/core`.');
   lines.push('PKITS: trust anchor `TrustAnchorRootCertificate`, the other certificates as an unordered pool, time 2011-04-15T00:00:00Z,');
   lines.push('`allowWeakAlgorithms: true` (PKITS uses SHA-1 and 1024-bit keys), the case\'s RFC 5280 §6.1.1 policy inputs.');
+  lines.push('Each case\'s CRLs (PKITS `crls`, x509-limbo `crls`) are given to the store, so revocation is checked with the default mode (`\'hard\'`).');
   lines.push('x509-limbo: the case\'s trusted certificates as the bundle, its intermediates and peer certificate as the chain, its');
   lines.push('`validation_time`, the EKU from `applicable.json`, its `key_usage` and `max_chain_depth`.', '');
   const crlOnlyPkits = new Set(['4.5.2', '4.5.5', '4.5.7', '4.7.4', '4.7.5']);
@@ -165,6 +166,22 @@ afterAll(() => {
       for (const r of failing) lines.push(`| ${r.id} ${suite === 'PKITS' ? r.name : ''} | ${r.expected} | ${r.got}${r.code ? ` (${r.code})` : ''} | ${r.knownReason ?? 'not yet analysed'} |`);
       lines.push('');
     }
+  }
+  // Where certgate's verdict differs from OpenSSL's (tools/pkits-openssl.mjs writes OpenSSL's verdicts).
+  const openssl = readJson('./conformance/openssl-pkits.json') as { tool: string; command: string; notes: Record<string, string>; cases: Record<string, { verdict: string; error?: string }> };
+  const pk = rows.filter((r) => r.suite === 'PKITS');
+  const differ = pk.filter((r) => openssl.cases[r.id] && openssl.cases[r.id]!.verdict !== r.got);
+  lines.push('## PKITS: certgate and OpenSSL', '');
+  lines.push(`${openssl.tool}, run by \`node tools/pkits-openssl.mjs\` as \`${openssl.command}\`: ${pk.filter((r) => openssl.cases[r.id]?.verdict === r.expected).length}/${pk.length} as PKITS expects.`, '');
+  if (differ.length === 0) {
+    lines.push('certgate and OpenSSL agree on every case.', '');
+  } else {
+    lines.push('| case | expected | certgate | OpenSSL | why |', '|---|---|---|---|---|');
+    for (const r of differ) {
+      const o = openssl.cases[r.id]!;
+      lines.push(`| ${r.id} ${r.name} | ${r.expected} | ${r.got}${r.code ? ` (${r.code})` : ''} | ${o.verdict}${o.error ? ` (${o.error})` : ''} | ${openssl.notes[r.id] ?? 'not yet analysed'} |`);
+    }
+    lines.push('');
   }
   writeFileSync(here('../../../docs/conformance.md'), `${lines.join('\n')}\n`);
 });
