@@ -26,7 +26,7 @@ import { parseCertificate } from './cert/parse.js';
 import { CertgateOptionError } from './errors.js';
 import { readPemBlocks } from './pem.js';
 import { storeInternals, type TrustStore } from './trust-store.js';
-import type { CertificateInput, VerifyOptions, VerifyResult } from './types.js';
+import type { CertificateInput, CertificateSummary, VerifyOptions, VerifyResult } from './types.js';
 import { INPUT_LIMITS, verifyChain } from './verify.js';
 
 /** Options of {@link createVerdictCache}. */
@@ -302,12 +302,35 @@ export function createVerdictCache(options: VerdictCacheOptions = {}): VerdictCa
   let bypasses = 0;
 
   function dropOlderThan(generation: number): void {
+    summaries.clear();
     for (const [k, e] of entries) if (e.generation < generation) entries.delete(k);
     for (const k of inFlight.keys()) if (Number(k.slice(0, k.indexOf('|'))) < generation) inFlight.delete(k);
   }
 
+  // Frozen summaries of issuing certificates, shared by every entry whose path holds them (a summary
+  // is a function of the certificate's DER, which its SHA-256 fingerprint names). Bounded; an evicted
+  // summary stays referenced by the entries that hold it, and later entries get their own copy.
+  const summaries = new Map<string, CertificateSummary>();
+  const SUMMARIES_MAX = 1024;
+
+  function freezeResult(r: VerifyResult): VerifyResult {
+    if (!r.ok) return freezeCopy(r);
+    const chainOut = r.chain.map((s, i) => {
+      if (i === 0) return freezeCopy(s);
+      const shared = summaries.get(s.fingerprint256);
+      if (shared) return shared;
+      const own = freezeCopy(s);
+      summaries.set(s.fingerprint256, own);
+      if (summaries.size > SUMMARIES_MAX) summaries.delete(summaries.keys().next().value as string);
+      return own;
+    });
+    const fps = r.identity.chainFingerprints256.map((f, i) => chainOut[i]?.fingerprint256 === f ? chainOut[i]!.fingerprint256 : f);
+    const copy = freezeCopy({ ...r, chain: [], identity: { ...r.identity, chainFingerprints256: [] } });
+    return Object.freeze({ ...copy, chain: Object.freeze(chainOut), identity: Object.freeze({ ...copy.identity, chainFingerprints256: Object.freeze(fps) }) }) as VerifyResult;
+  }
+
   async function compute(key: string, chain: readonly CertificateInput[], store: TrustStore, snapshot: VerifyOptions, t: number, clearsAtStart: number): Promise<VerifyResult> {
-    const result = freezeCopy(await verifyChain(chain, store, { ...snapshot, time: new Date(t) }));
+    const result = freezeResult(await verifyChain(chain, store, { ...snapshot, time: new Date(t) }));
     if (clears === clearsAtStart && store.generation === newestGeneration) {
       const tolMs = Math.round((snapshot.clockToleranceSec ?? 0) * 1000);
       let expiresAt = expiryOf(result, chain, store, tolMs, t);
@@ -366,6 +389,7 @@ export function createVerdictCache(options: VerdictCacheOptions = {}): VerdictCa
     verify,
     clear() {
       entries.clear();
+      summaries.clear();
       inFlight.clear();
       clears++;
     },

@@ -327,4 +327,21 @@ describe('createVerdictCache: cached results are private', () => {
     const z = await cache.verify([buf, inter.der], s);
     expect(!z.ok && z.code).toBe('MALFORMED');
   });
+
+  it('entries share the frozen summaries of their issuers (memory per entry stays small), never the leaf', async () => {
+    const s = TrustStore.fromPem(root.pem);
+    const cache = createVerdictCache({ now: clock().now });
+    const other = await inter.issue({ ...validity });
+    const a = await cache.verify([leaf.der, inter.der], s);
+    const b = await cache.verify([other.der, inter.der], s);
+    expect(a.ok && b.ok).toBe(true);
+    if (!a.ok || !b.ok) return;
+    expect(b.chain[1]).toBe(a.chain[1]);
+    expect(b.chain[2]).toBe(a.chain[2]);
+    expect(b.chain[0]).not.toBe(a.chain[0]);
+    expect(b.chain[0]!.fingerprint256).toBe(other.fingerprint256);
+    expect(b.identity.chainFingerprints256).toEqual([other.fingerprint256, inter.fingerprint256, root.fingerprint256]);
+    expect(Object.isFrozen(b.chain[1])).toBe(true);
+    expect(Object.isFrozen(b.identity.chainFingerprints256)).toBe(true);
+  });
 });
