@@ -9,6 +9,7 @@ export { readPemBlocks, toPem, type PemBlock } from './pem.js';
 export { TrustStore, MAX_STORE_CRLS, type TrustStoreOptions, type TrustStoreProblem, type CrlSummary } from './trust-store.js';
 export { MAX_CRL_SIZE } from './cert/crl.js';
 export { REVOCATION_LIMITS } from './revocation/check.js';
+export { lintCrls, CRL_LINT_MAX, type CrlLintCode, type CrlLintProblem, type CrlLintResult, type CrlLintOptions } from './revocation/lint.js';
 export { verifyChain, INPUT_LIMITS } from './verify.js';
 export { PATH_LIMITS } from './cert/path.js';
 export * from './mode/machine.js';
