@@ -246,6 +246,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
   const cacheSize = options.verdictCacheSize ?? 1000;
   const cacheTtl = options.verdictCacheTtlMs ?? 60_000;
 
+  // Assigned by the first refresh() below, before the controller is returned.
   let loaded!: Loaded;
   let epoch = 0;
   const listeners = new Set<(epoch: number) => void>();
@@ -295,7 +296,9 @@ export async function createController(options: ControllerOptions): Promise<Cont
 
   async function refresh(): Promise<void> {
     try {
-      install(loadState(await store.get()));
+      const state = await store.get();
+      // A watch event may have delivered a newer state while this read was in flight.
+      if (!(loaded?.ok && loaded.state.version > state.version)) install(loadState(state));
     } catch (err) {
       install(loadError(err));
     }
@@ -310,11 +313,12 @@ export async function createController(options: ControllerOptions): Promise<Cont
     }
   }
 
-  await refresh();
+  // Watch first, then read: a change landing in between is not missed.
   const unwatch = store.watch((event: StoreEvent) => {
     if (event.error) install(loadError(event.error));
     else install(loadState(event.state));
   });
+  await refresh();
 
   async function verify(chain: readonly Uint8Array[], trust: TrustStore, useCache: boolean): Promise<VerifyResult> {
     const key = `${trust.generation}:${chainKey(chain)}`;
