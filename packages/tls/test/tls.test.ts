@@ -229,3 +229,38 @@ describe('caOptionFromPem', () => {
     expect(caOptionFromPem('-----BEGIN CERTIFICATE-----\nQUFB\n-----END CERTIFICATE-----\n')).toBeUndefined();
   });
 });
+
+describe('HTTP/2 secure server', () => {
+  it('the same attachment and per-connection decision work for http2.createSecureServer', async () => {
+    const http2 = await import('node:http2');
+    const c = await createController({ store: createMemorySettingsStore(), appName: 'h2' });
+    const srv = http2.createSecureServer({ key: server.keyPem, cert: server.pem }, async (req, res) => {
+      const d = await decideSocket(c, req.socket);
+      res.end(`${d.action} ${d.identity?.subject ?? '-'}`);
+    });
+    const att = attachController(srv, c);
+    await c.save({ enabled: true, enforce: false, caPem: caA.pem }, { actor: 'admin', peerChain: null });
+    srv.listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    const h2port = (srv.address() as AddressInfo).port;
+    const get = (opts: { cert?: string; key?: string }) =>
+      new Promise<string>((resolve, reject) => {
+        const client = http2.connect(`https://127.0.0.1:${h2port}`, { ca: serverCa.pem, servername: 'localhost', ...opts });
+        client.on('error', reject);
+        const r = client.request({ ':path': '/' });
+        let t = '';
+        r.on('data', (d) => (t += d));
+        r.on('end', () => {
+          client.close();
+          resolve(t);
+        });
+      });
+    expect(await get({ cert: alice.pem, key: alice.keyPem })).toBe('allow CN=alice');
+    expect(await get({})).toBe('allow-unverified -');
+    await c.save({ enabled: true, enforce: true }, { actor: 'admin', peerChain: [alice.der] });
+    expect(await get({})).toBe('deny -');
+    att.detach();
+    c.close();
+    await new Promise((r) => srv.close(r));
+  });
+});
