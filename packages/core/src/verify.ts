@@ -5,13 +5,13 @@
 import type { ParsedCertificate } from './cert/model.js';
 import { parseCertificate } from './cert/parse.js';
 import { buildAndValidate } from './cert/path.js';
-import { KEY_USAGE_BITS, type ResolvedVerifyOptions } from './cert/validate.js';
+import { KEY_USAGE_BITS, type Failure, type ResolvedVerifyOptions } from './cert/validate.js';
 import { CertgateOptionError } from './errors.js';
 import { identityOf, summarize } from './identity.js';
 import { readPemBlocks } from './pem.js';
 import { checkPathRevocation } from './revocation/check.js';
 import { storeInternals, type TrustStore } from './trust-store.js';
-import type { CertificateInput, KeyUsageName, VerifyFailure, VerifyOptions, VerifyResult } from './types.js';
+import type { CertificateInput, KeyUsageName, RevocationInfo, VerifyFailure, VerifyOptions, VerifyResult } from './types.js';
 
 /** Bounds on the input of one verification. */
 export const INPUT_LIMITS = Object.freeze({
@@ -198,8 +198,26 @@ export async function verifyChain(chain: readonly CertificateInput[], store: Tru
   }
   pool.push(...inner.intermediates);
 
+  // RFC 5280 §6.3 over each path that passes §6.1 (the trust anchor excluded), inside path building so
+  // that a revoked CA on one path does not hide a valid alternative. REVOKED wins in every mode but 'off'.
+  const revocation = opts.revocation ?? (inner.crls.size > 0 ? 'hard' : 'off');
+  const accept =
+    revocation === 'off'
+      ? undefined
+      : (rfcPath: ParsedCertificate[], anchor: ParsedCertificate): { failure: Failure } | { extra: RevocationInfo } => {
+          const r = checkPathRevocation({ path: [...rfcPath.slice().reverse(), anchor], pool, crls: inner.crls, opts });
+          if (r.status === 'revoked') {
+            return { failure: { code: 'REVOKED', message: r.message, certIndex: r.certIndex, revocation: { reason: r.reason, revokedAt: r.revokedAt } } };
+          }
+          if (r.status === 'unknown') {
+            if (revocation === 'hard') return { failure: { code: 'REVOCATION_UNKNOWN', message: r.message, certIndex: r.certIndex } };
+            return { extra: { status: 'unknown', certIndex: r.certIndex, reason: r.reason } };
+          }
+          return { extra: { status: 'good' } };
+        };
+
   const built = buildAndValidate(
-    { leaf, pool, anchorsBySubject: inner.anchorsBySubject, anchorHashes: inner.anchorHashes },
+    { leaf, pool, anchorsBySubject: inner.anchorsBySubject, anchorHashes: inner.anchorHashes, ...(accept ? { accept } : {}) },
     opts,
   );
   if (!built.ok) {
@@ -210,7 +228,13 @@ export async function verifyChain(chain: readonly CertificateInput[], store: Tru
       );
     }
     const f = built.failure;
-    return f.certIndex === undefined ? { ok: false, code: f.code, message: f.message } : { ok: false, code: f.code, message: f.message, certIndex: f.certIndex };
+    return {
+      ok: false,
+      code: f.code,
+      message: f.message,
+      ...(f.certIndex === undefined ? {} : { certIndex: f.certIndex }),
+      ...(f.revocation ? { revocation: f.revocation } : {}),
+    };
   }
 
   const leafFirst = built.path.slice().reverse();
@@ -220,20 +244,7 @@ export async function verifyChain(chain: readonly CertificateInput[], store: Tru
     chain: full.map(summarize),
     identity: identityOf(leaf, full),
     policies: built.policies,
+    ...(built.extra ? { revocation: built.extra } : {}),
   };
-  // RFC 5280 §6.3 over the validated path (the trust anchor excluded). REVOKED wins in every mode but 'off'.
-  const revocation = opts.revocation ?? (inner.crls.size > 0 ? 'hard' : 'off');
-  if (revocation !== 'off') {
-    const r = checkPathRevocation({ path: full, pool, crls: inner.crls, opts });
-    if (r.status === 'revoked') {
-      return { ok: false, code: 'REVOKED', message: r.message, certIndex: r.certIndex, revocation: { reason: r.reason, revokedAt: r.revokedAt } };
-    }
-    if (r.status === 'unknown') {
-      if (revocation === 'hard') return { ok: false, code: 'REVOCATION_UNKNOWN', message: r.message, certIndex: r.certIndex };
-      result.revocation = { status: 'unknown', certIndex: r.certIndex, reason: r.reason };
-    } else {
-      result.revocation = { status: 'good' };
-    }
-  }
   return result;
 }

@@ -26,16 +26,21 @@ export const PATH_LIMITS = Object.freeze({
   maxCandidates: 512,
 });
 
-export interface BuildInput {
+export interface BuildInput<T = never> {
   leaf: ParsedCertificate;
   /** Untrusted candidates: what the client sent (without the leaf) plus the store's intermediates. */
   pool: readonly ParsedCertificate[];
   anchorsBySubject: ReadonlyMap<string, readonly ParsedCertificate[]>;
   anchorHashes: ReadonlySet<string>;
+  /**
+   * A last check of a path that passed §6.1 (revocation): a failure makes the builder try the next
+   * alternative; anything else is kept with the result as `extra`.
+   */
+  accept?: (path: ParsedCertificate[], anchor: ParsedCertificate) => { failure: Failure } | { extra: T };
 }
 
-export type BuildResult =
-  | { ok: true; path: ParsedCertificate[]; anchor: ParsedCertificate; policies: string[] }
+export type BuildResult<T = never> =
+  | { ok: true; path: ParsedCertificate[]; anchor: ParsedCertificate; policies: string[]; extra?: T }
   | { ok: false; failure: Failure };
 
 /** Failure ranking when no path validates: a complete path's failure says the most. */
@@ -64,7 +69,7 @@ function rankCandidates(child: ParsedCertificate, candidates: ParsedCertificate[
     .map((x) => x.c);
 }
 
-export function buildAndValidate(input: BuildInput, opts: ResolvedVerifyOptions): BuildResult {
+export function buildAndValidate<T = never>(input: BuildInput<T>, opts: ResolvedVerifyOptions): BuildResult<T> {
   const poolBySubject = new Map<string, ParsedCertificate[]>();
   const seen = new Set<string>([input.leaf.sha256]);
   for (const c of input.pool) {
@@ -106,18 +111,26 @@ export function buildAndValidate(input: BuildInput, opts: ResolvedVerifyOptions)
     return r;
   };
 
-  const complete = (anchor: ParsedCertificate): BuildResult | null => {
+  const complete = (anchor: ParsedCertificate): BuildResult<T> | null => {
     completePaths++;
     const rfcPath = chain.slice().reverse();
     const n = rfcPath.length;
     const deferred: DeferredSignature[] = deferredEdges.map((leafFirst) => ({ index: n - 1 - leafFirst }));
     const r = validatePath(rfcPath, anchor, deferred, opts);
-    if ('policies' in r) return { ok: true, path: rfcPath, anchor, policies: r.policies };
-    record(Rank.Complete, chain.length, r);
-    return null;
+    if (!('policies' in r)) {
+      record(Rank.Complete, chain.length, r);
+      return null;
+    }
+    if (!input.accept) return { ok: true, path: rfcPath, anchor, policies: r.policies };
+    const a = input.accept(rfcPath, anchor);
+    if ('failure' in a) {
+      record(Rank.Complete, chain.length, a.failure);
+      return null;
+    }
+    return { ok: true, path: rfcPath, anchor, policies: r.policies, extra: a.extra };
   };
 
-  const search = (): BuildResult | null => {
+  const search = (): BuildResult<T> | null => {
     const child = chain[chain.length - 1]!;
     const depth = chain.length - 1; // leaf-first index of `child`
     const anchors = input.anchorsBySubject.get(child.issuer.key) ?? [];

@@ -21,6 +21,8 @@ export interface Failure {
   code: VerificationCode;
   message: string;
   certIndex?: number;
+  /** For `REVOKED`. */
+  revocation?: { reason: string; revokedAt: Date };
 }
 
 /** Options after defaulting (see `VerifyOptions`). */
