@@ -54,14 +54,15 @@ export function sig(x, digits = 3) {
   return x.toFixed(dec);
 }
 
-let internalsPromise = null;
+const internalsPromises = new Map();
 /**
  * The internal modules of @certgate/core (parser, signature, path building, trust store, verify,
  * identity) bundled from the TypeScript sources into one ES module, so sub-steps can be timed.
  * They are a separate copy from `@certgate/core`'s dist: use its TrustStore with its verifyChain only.
+ * Each `tag` is a separate instance (its own module-level caches, e.g. imported keys).
  */
-export function loadInternals() {
-  internalsPromise ??= (async () => {
+export function loadInternals(tag = 'default') {
+  if (!internalsPromises.has(tag)) internalsPromises.set(tag, (async () => {
     const core = join(ROOT, 'packages/core');
     const require = createRequire(join(core, 'package.json'));
     const esbuild = createRequire(require.resolve('tsup'))('esbuild');
@@ -86,8 +87,8 @@ export function loadInternals() {
     const mod = await import(pathToFileURL(out).href);
     rmSync(tmp, { recursive: true, force: true });
     return mod;
-  })();
-  return internalsPromise;
+  })());
+  return internalsPromises.get(tag);
 }
 
 /** Writes a JSON file with a trailing newline. */
