@@ -3,7 +3,7 @@
  * The certgate settings console (Express over HTTPS): DESIGN §5.2. `startConsole()` is what
  * `src/main.js` (the `pnpm start` entry) and the tests call.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import { join, resolve } from 'node:path';
 import express from 'express';
@@ -12,7 +12,19 @@ import { attachController } from '@certgate/tls';
 import { mtls, settingsRouter } from '@certgate/express';
 import { ensureServerCertificate } from './dev-certs.js';
 import { adminPassword } from './password.js';
-import { INDEX_HTML } from './page.js';
+
+/**
+ * The console's web page (`public/`): plain HTML/CSS/JS, read once at start, served with a strict
+ * CSP (no inline script or style). Loaded without the password; the certificate gate still applies.
+ */
+const PUBLIC_DIR = new URL('../public/', import.meta.url);
+const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/** @type {Record<string, { type: string, body: Buffer }>} */
+const PAGE_FILES = {
+  '/': { type: 'text/html; charset=utf-8', body: readFileSync(new URL('index.html', PUBLIC_DIR)) },
+  '/app.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(new URL('app.js', PUBLIC_DIR)) },
+  '/style.css': { type: 'text/css; charset=utf-8', body: readFileSync(new URL('style.css', PUBLIC_DIR)) },
+};
 
 /**
  * @typedef {object} ConsoleOptions
@@ -66,11 +78,13 @@ export async function startConsole(options) {
   app.set('etag', false);
   app.use(mtls(controller));
   app.use(settingsRouter(controller, { authenticate: (_user, pw) => password.check(pw) }));
-  app.get('/', (_req, res) => {
-    res.set({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
-    res.set('content-security-policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'");
-    res.send(INDEX_HTML);
-  });
+  for (const [path, file] of Object.entries(PAGE_FILES)) {
+    app.get(path, (_req, res) => {
+      res.set({ 'content-type': file.type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+      res.set({ 'content-security-policy': PAGE_CSP, 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' });
+      res.send(file.body);
+    });
+  }
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'Not found.' } });
   });

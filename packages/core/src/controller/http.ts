@@ -7,6 +7,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { DENIAL_PAGE_CSP, renderDenialPage } from '../denial-page.js';
 import { CertgateError } from '../errors.js';
 import type { Refusal } from '../mode/machine.js';
 import type { ChangeOutcome, Controller, ControllerRefusal, Decision, SaveRequest, SettingsView } from './index.js';
@@ -115,26 +116,19 @@ export function wantsJson(path: string, headers: HttpHeaders, apiPrefix = '/api'
 
 /**
  * The 403 response for a denied decision: `{ error: { code, message, reason? } }` for API paths and
- * JSON clients, a small readable HTML page for browsers. Nothing of the request is echoed.
+ * JSON clients, the readable HTML page of {@link renderDenialPage} for browsers (with its own CSP).
+ * Nothing of the request is echoed.
  */
 export function denialResponse(decision: Decision, request: { path: string; headers: HttpHeaders }, apiPrefix = '/api'): HttpResponse {
   const d = decision.denial ?? { code: 'CLIENT_CERT_UNTRUSTED' as const, message: 'Access denied.' };
   if (wantsJson(request.path, request.headers, apiPrefix)) {
     return errorResponse(403, { code: d.code, message: d.message, ...(d.reason ? { reason: d.reason } : {}) });
   }
-  const reason = d.reason ? `<p>Reason: <code>${escapeHtml(d.reason)}</code></p>` : '';
-  const html = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Access denied</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;line-height:1.5;color:#222}code{background:#eee;padding:0 .25rem}</style>
-</head><body>
-<h1>Access denied</h1>
-<p>${escapeHtml(d.message)}</p>
-${reason}<p>Code: <code>${escapeHtml(d.code)}</code></p>
-<p>This site requires a valid client certificate. Install your certificate in your browser or client and reload the page.</p>
-</body></html>
-`;
-  return { status: 403, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }, body: html };
+  return {
+    status: 403,
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-security-policy': DENIAL_PAGE_CSP },
+    body: renderDenialPage(decision),
+  };
 }
 
 /**
@@ -319,7 +313,9 @@ function sameText(a: string, b: string): boolean {
 
 /**
  * The console API over a controller (§5.2). Order per request: the certificate gate (a denied
- * decision gets 403 before any password check), Basic auth (401 with `WWW-Authenticate`), the route,
+ * decision gets 403 before any password check), Basic auth (401 with `WWW-Authenticate`; without it for
+ * requests marked `X-Requested-With: XMLHttpRequest`, so a page that asks for the password itself gets
+ * no browser dialog), the route,
  * then the body (limited).
  *
  * @example
@@ -339,7 +335,13 @@ export function createConsoleApi(controller: Controller, options: ConsoleApiOpti
     throw new CertgateError('ERR_CERTGATE_INVALID_OPTION', 'createConsoleApi: "bodyLimitBytes" must be an integer ≥ 1024');
   }
   const prefix = options.prefix ?? '/api';
-  const unauthorized = errorResponse(401, { code: 'UNAUTHORIZED', message: 'Sign in as admin with the console password.' }, {}, { 'www-authenticate': `Basic realm="${realm}", charset="UTF-8"` });
+  const unauthorizedBody = { code: 'UNAUTHORIZED', message: 'Sign in as admin with the console password.' };
+  const challenged = errorResponse(401, unauthorizedBody, {}, { 'www-authenticate': `Basic realm="${realm}", charset="UTF-8"` });
+  // A page that asks for the password itself marks its requests `X-Requested-With: XMLHttpRequest`
+  // (the usual convention); a challenge would make the browser open its own password dialog.
+  const unchallenged = errorResponse(401, unauthorizedBody);
+  const unauthorizedFor = (headers: HttpHeaders): HttpResponse =>
+    String(headers['x-requested-with'] ?? '').toLowerCase() === 'xmlhttprequest' ? unchallenged : challenged;
 
   const routes: Record<string, readonly string[]> = {
     '/settings/mtls': ['GET', 'PUT'],
@@ -381,14 +383,14 @@ export function createConsoleApi(controller: Controller, options: ConsoleApiOpti
       if (request.decision.action === 'deny') return denialResponse(request.decision, request, prefix);
 
       const creds = parseBasic(request.headers.authorization);
-      if (!creds || !sameText(creds.user, 'admin')) return unauthorized;
+      if (!creds || !sameText(creds.user, 'admin')) return unauthorizedFor(request.headers);
       let ok = false;
       try {
         ok = (await options.authenticate(creds.user, creds.password)) === true;
       } catch {
         ok = false;
       }
-      if (!ok) return unauthorized;
+      if (!ok) return unauthorizedFor(request.headers);
 
       const sub = path.slice(prefix.length);
       const methods = routes[sub];

@@ -1,0 +1,266 @@
+/**
+ * The seed flow clicked through the console page in a real Chromium (Debian's `chromium`, driven by
+ * playwright-core), against the real console process over HTTPS on 127.0.0.1:
+ * sign in → enable + upload the CA (file picker) → a bad CA refused with its problems → enforce
+ * refused without a certificate (the exact contract text) → enforce from a browser that presents the
+ * admin certificate (a PKCS#12, as a person imports it) → a browser without a certificate denied with
+ * the 403 page, one with another CA's certificate denied with the reason → the admin admitted.
+ * Then: a concurrent change (409, reload), the smartcard-unavailable state, and the page on a phone.
+ *
+ * Playwright's `clientCertificates` presents the certificate through its own TLS proxy; when that
+ * TLS connection fails it answers with a 503 page instead of throwing, so every navigation's status
+ * is checked.
+ */
+import 'reflect-metadata';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { createCa, createTestPki, toPkcs12, type TestCa, type TestPki } from '@certgate/core/testing';
+import { launchChromium, screenshotDir, startConsoleProcess, type RunningConsole } from './helpers.js';
+
+const PASSWORD = 'e2e correct horse battery';
+const APP = 'certgate console';
+const MISSING = `Client certificate not found in request. Please make sure your client uses a certificate to access ${APP}.`;
+const UNTRUSTED = 'Current client certificate can not be validated by the uploaded CA.';
+const P12_PASSWORD = 'import me';
+
+let consoleProc: RunningConsole;
+let browser: Browser;
+let pki: TestPki;
+let otherCa: TestCa;
+let adminP12: Buffer;
+let strangerP12: Buffer;
+let shots: string;
+const contexts: BrowserContext[] = [];
+const pageErrors: string[] = [];
+
+/** A fresh browser profile; `p12` makes it present that certificate to the console. */
+async function newContext(p12?: Buffer, extra: BrowserContextOptions = {}): Promise<BrowserContext> {
+  const ctx = await browser.newContext({
+    // The console's server certificate comes from its own generated dev CA, which this fresh
+    // profile does not trust; the E2E is about client certificates.
+    ignoreHTTPSErrors: true,
+    viewport: { width: 1100, height: 900 },
+    ...(p12 ? { clientCertificates: [{ origin: consoleProc.origin, pfx: p12, passphrase: P12_PASSWORD }] } : {}),
+    ...extra,
+  });
+  contexts.push(ctx);
+  return ctx;
+}
+
+async function openPage(ctx: BrowserContext, expectStatus = 200): Promise<Page> {
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) pageErrors.push(m.text());
+  });
+  const res = await page.goto(consoleProc.url);
+  expect(res, 'navigation response').not.toBeNull();
+  expect(res!.status()).toBe(expectStatus);
+  return page;
+}
+
+/** Signs in with the keyboard only: the password field has focus on load, Enter submits. */
+async function signIn(page: Page): Promise<void> {
+  await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('password');
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.locator('#console').waitFor({ state: 'visible' });
+}
+
+const modeOf = (page: Page) => page.locator('#mode').textContent();
+const shot = (page: Page, name: string) => page.screenshot({ path: join(shots, name), fullPage: true });
+
+beforeAll(async () => {
+  shots = screenshotDir();
+  [consoleProc, browser, pki, otherCa] = await Promise.all([
+    startConsoleProcess({ CERTGATE_ADMIN_PASSWORD: PASSWORD, CERTGATE_APP_NAME: APP }),
+    launchChromium(),
+    createTestPki({ clientSubject: 'CN=admin, O=Example' }),
+    createCa({ subject: 'CN=Some Other CA, O=Elsewhere' }),
+  ]);
+  adminP12 = Buffer.from(toPkcs12(pki.client, [pki.intermediate], P12_PASSWORD, { friendlyName: 'admin' }));
+  const stranger = await otherCa.issue({ subject: 'CN=stranger, O=Elsewhere' });
+  strangerP12 = Buffer.from(toPkcs12(stranger, [], P12_PASSWORD));
+});
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => {});
+  await browser?.close();
+  await consoleProc?.stop();
+});
+
+describe('the console in Chromium: the seed flow', () => {
+  let plain: Page; // a browser without any client certificate
+
+  it('serves the page with a strict CSP, signs in with the keyboard, a wrong password is an error', async () => {
+    const ctx = await newContext();
+    plain = await openPage(ctx);
+    const res = await plain.request.get(consoleProc.url);
+    expect(res.headers()['content-security-policy']).toContain("script-src 'self'");
+    expect(res.headers()['content-security-policy']).not.toContain('unsafe-inline');
+    expect(await plain.title()).toBe('certgate console');
+
+    await plain.locator('#password').fill('not the password');
+    await plain.locator('#signin-button').click();
+    await expect.poll(() => plain.locator('#error-title').textContent()).toBe('Wrong password');
+    expect(await plain.locator('#console').isHidden()).toBe(true);
+
+    await plain.reload();
+    await signIn(plain);
+    expect(await modeOf(plain)).toBe('disabled');
+    expect(await plain.locator('#cert-verdict').textContent()).toBe('No client certificate presented on this connection.');
+    expect(await plain.locator('#enforce').isDisabled()).toBe(true);
+  });
+
+  it('enable + upload the CA with the file picker → optional, the CA shown', async () => {
+    await plain.locator('#enabled').check();
+    await plain.locator('#ca-file').setInputFiles({ name: 'ca.pem', mimeType: 'application/x-pem-file', buffer: Buffer.from(pki.caPem) });
+    await expect.poll(() => plain.locator('#ca-pem').inputValue()).toContain('BEGIN CERTIFICATE');
+    await plain.locator('#save-button').click();
+    await expect.poll(() => modeOf(plain)).toBe('optional');
+    expect(await plain.locator('#notice').textContent()).toBe('Saved: mode optional (version 1).');
+    const ca = await plain.locator('#ca-list').textContent();
+    expect(ca).toContain('O=certgate,CN=certgate test root');
+    expect(await plain.locator('#ca-pem').inputValue()).toBe('');
+    await shot(plain, 'console-optional.png');
+  });
+
+  it('a pasted private key is refused: 400, the lint problems listed, nothing changed', async () => {
+    await plain.locator('#ca-pem').fill(pki.client.keyPem);
+    await plain.locator('#save-button').click();
+    await plain.locator('#error').waitFor({ state: 'visible' });
+    expect(await plain.locator('#error-title').textContent()).toBe('CA refused');
+    expect(await plain.locator('#error-problems li[data-code="PRIVATE_KEY"]').count()).toBe(1);
+    expect(await plain.evaluate(() => document.activeElement?.id)).toBe('error'); // focus moves to the error
+    expect(await modeOf(plain)).toBe('optional');
+    await shot(plain, 'ca-refused.png');
+    await plain.locator('#ca-pem').fill('');
+  });
+
+  it('enforce without a certificate is refused with the exact text; the mode stays optional', async () => {
+    await plain.locator('#enforce').check();
+    await plain.locator('#save-button').click();
+    await plain.locator('#error').waitFor({ state: 'visible' });
+    expect(await plain.locator('#error-title').textContent()).toBe('Enforcement refused');
+    expect(await plain.locator('#error-message').textContent()).toBe(MISSING);
+    expect(await plain.locator('#error').getAttribute('role')).toBe('alert');
+    expect(await modeOf(plain)).toBe('optional');
+    expect(await plain.locator('#enforce').isChecked()).toBe(false); // the form shows the stored state again
+    await shot(plain, 'enforce-refused.png');
+  });
+
+  let admin: Page;
+
+  it('enforce from a browser that presents the admin certificate → enforced', async () => {
+    admin = await openPage(await newContext(adminP12));
+    await signIn(admin);
+    expect(await modeOf(admin)).toBe('optional');
+    await expect.poll(() => admin.locator('#cert-verdict').getAttribute('data-verdict')).toBe('ok');
+    expect(await admin.locator('#cert-subject').textContent()).toBe('O=Example,CN=admin');
+    await admin.locator('#enforce').check();
+    await admin.locator('#save-button').click();
+    await expect.poll(() => modeOf(admin)).toBe('enforced');
+    expect(await admin.locator('#error').isHidden()).toBe(true);
+    await shot(admin, 'console-enforced.png');
+  });
+
+  it('a browser without a certificate is denied with the 403 page (also the tab opened while optional)', async () => {
+    const denied = await openPage(await newContext(), 403);
+    expect(await denied.title()).toBe('Access denied');
+    expect(await denied.locator('h1').textContent()).toBe('Access denied');
+    const body = (await denied.locator('body').textContent()) ?? '';
+    expect(body).toContain(MISSING);
+    expect(body).toContain('Code: CLIENT_CERT_MISSING');
+    expect(body).toContain('What to do');
+    expect(body).not.toMatch(/"error"|at .*\.js:\d+/); // not JSON, no stack trace
+    await shot(denied, 'denied.png');
+
+    const again = await plain.reload();
+    expect(again!.status()).toBe(403);
+    expect(await plain.locator('h1').textContent()).toBe('Access denied');
+  });
+
+  it("another CA's certificate is denied with the reason and the presented certificate", async () => {
+    const page = await openPage(await newContext(strangerP12), 403);
+    const body = (await page.locator('body').textContent()) ?? '';
+    expect(body).toContain(UNTRUSTED);
+    expect(body).toContain('Reason: UNKNOWN_ISSUER');
+    expect(body).toContain('O=Elsewhere,CN=stranger');
+    await shot(page, 'denied-untrusted.png');
+  });
+
+  it('the admin is admitted (same browser after a reload, and a new tab)', async () => {
+    const r = await admin.reload();
+    expect(r!.status()).toBe(200);
+    await signIn(admin);
+    expect(await modeOf(admin)).toBe('enforced');
+    const tab = await openPage(admin.context());
+    await signIn(tab);
+    expect(await modeOf(tab)).toBe('enforced');
+    await tab.close();
+  });
+});
+
+describe('the console in Chromium: conflicts, unavailability, phone', () => {
+  it('a change made elsewhere meanwhile: 409 explained, reload shows the new state', async () => {
+    const ctx = await newContext(adminP12);
+    const a = await openPage(ctx);
+    const b = await openPage(ctx);
+    await signIn(a);
+    await signIn(b);
+    await b.locator('#enforce').uncheck();
+    await b.locator('#save-button').click();
+    await expect.poll(() => modeOf(b)).toBe('optional');
+
+    await a.locator('#enabled').uncheck(); // a still shows the older version
+    await a.locator('#save-button').click();
+    await a.locator('#error').waitFor({ state: 'visible' });
+    expect(await a.locator('#error-title').textContent()).toBe('Changed by someone else');
+    expect(await a.locator('#error-message').textContent()).toMatch(/changed by someone else/);
+    await a.locator('#reload-button').click();
+    await expect.poll(() => a.locator('#notice').textContent()).toMatch(/^Reloaded: version \d+, mode optional\.$/);
+    expect(await modeOf(a)).toBe('optional');
+  });
+
+  it('smartcard login makes mTLS unavailable: the reason shown, enabling refused', async () => {
+    const page = await openPage(await newContext(adminP12));
+    await signIn(page);
+    await page.locator('#login-smartcard').check();
+    await page.locator('#login-save-button').click();
+    await page.locator('#error').waitFor({ state: 'visible' });
+    expect(await page.locator('#error-message').textContent()).toMatch(/disable mTLS first/);
+
+    await page.locator('#enabled').uncheck();
+    await page.locator('#save-button').click();
+    await expect.poll(() => modeOf(page)).toBe('disabled');
+    await page.locator('#login-smartcard').check();
+    await page.locator('#login-save-button').click();
+    await page.locator('#unavailable').waitFor({ state: 'visible' });
+    expect(await page.locator('#unavailable-reason').textContent()).toMatch(/login method is set to smartcard/);
+    expect(await page.locator('#enabled').isDisabled()).toBe(true);
+    await shot(page, 'smartcard-unavailable.png');
+
+    await page.locator('#login-password').check();
+    await page.locator('#login-save-button').click();
+    await page.locator('#unavailable').waitFor({ state: 'hidden' });
+    expect(await page.locator('#enabled').isDisabled()).toBe(false);
+  });
+
+  it('usable on a phone: no horizontal scrolling, controls large enough to tap', async () => {
+    const page = await openPage(await newContext(adminP12, { viewport: { width: 375, height: 760 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }));
+    await signIn(page);
+    const layout = await page.evaluate(() => ({
+      scroll: document.documentElement.scrollWidth,
+      width: window.innerWidth,
+      save: document.getElementById('save-button')!.getBoundingClientRect().height,
+    }));
+    expect(layout.scroll).toBeLessThanOrEqual(layout.width);
+    expect(layout.save).toBeGreaterThanOrEqual(40);
+    await shot(page, 'console-phone.png');
+  });
+
+  it('no script errors and no CSP violations on any page', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
