@@ -38,7 +38,17 @@ export interface MtlsState {
   updatedAt: string | null;
   /** Who made the last change (the actor given to the controller), null before the first. */
   updatedBy: string | null;
+  /** A confirm window in progress (only while `enforced`): reverts to `optional` at the deadline unless confirmed. */
+  pendingConfirmation?: PendingConfirmation;
 }
+
+/** An enforce that reverts to `optional` at `deadline` (ISO 8601) unless a valid certificate confirms it ("commit confirmed"). */
+export interface PendingConfirmation {
+  deadline: string;
+}
+
+/** Bounds of `confirmWithinSec` (seconds). */
+export const CONFIRM_WINDOW_LIMITS = Object.freeze({ minSec: 30, maxSec: 3600 });
 
 /** The state of a store that was never written. */
 export const INITIAL_STATE: MtlsState = Object.freeze({
@@ -54,7 +64,11 @@ export const INITIAL_STATE: MtlsState = Object.freeze({
 /** A change requested of the machine. */
 export type SettingsChange =
   /** The settings API's save (§5.2 `PUT /api/settings/mtls`). */
-  | { type: 'save'; enabled: boolean; enforce: boolean; caPem?: string; expectedVersion?: number }
+  | { type: 'save'; enabled: boolean; enforce: boolean; caPem?: string; expectedVersion?: number; confirmWithinSec?: number }
+  /** Confirms a pending confirm window (the requester's certificate must validate against the CA in force). */
+  | { type: 'confirm'; expectedVersion?: number }
+  /** The confirm window's deadline passed without a confirmation: back to `optional`. */
+  | { type: 'revert-unconfirmed'; expectedVersion?: number }
   /** The host app declares mTLS (un)available and stores its own settings with it. */
   | { type: 'host'; unavailableReason: string | null; host: Readonly<Record<string, string>>; expectedVersion?: number }
   /** Break-glass by an operator with shell access: lowers the mode to `mode`, never refused. */
@@ -69,7 +83,10 @@ export type RefusalCode =
   | 'CA_INVALID'
   | 'CLIENT_CERT_MISSING'
   | 'CLIENT_CERT_UNTRUSTED'
-  | 'VERDICT_MISMATCH';
+  | 'VERDICT_MISMATCH'
+  | 'NO_PENDING_CONFIRMATION'
+  | 'CONFIRMATION_EXPIRED'
+  | 'CONFIRMATION_NOT_DUE';
 
 /** One problem of a CA upload, as the lint reports it. */
 export interface CaProblem {
@@ -141,9 +158,12 @@ export function requesterRefusal(result: VerifyResult | null, appName: string): 
   return { code: 'CLIENT_CERT_UNTRUSTED', message: CLIENT_CERT_UNTRUSTED_MESSAGE, reason: result.code };
 }
 
-function stamp(current: MtlsState, patch: Partial<MtlsState>, ctx: TransitionContext): MtlsState {
+function stamp(current: MtlsState, patch: Partial<MtlsState>, ctx: TransitionContext, keepPending = false): MtlsState {
+  // A confirm window ends with any change of the mode's owner (save, break-glass, confirm, revert); only host changes keep it.
+  const { pendingConfirmation, ...rest } = current;
   return {
-    ...current,
+    ...rest,
+    ...(keepPending && pendingConfirmation ? { pendingConfirmation: { ...pendingConfirmation } } : {}),
     ...patch,
     host: { ...(patch.host ?? current.host) },
     version: current.version + 1,
@@ -190,8 +210,10 @@ export function transition(current: MtlsState, change: SettingsChange, ctx: Tran
         refusal: { code: 'MTLS_ENABLED', message: `mTLS is ${current.mode}; disable it before making it unavailable.` },
       };
     }
-    return { ok: true, next: stamp(current, { unavailableReason: change.unavailableReason, host: change.host }, ctx) };
+    return { ok: true, next: stamp(current, { unavailableReason: change.unavailableReason, host: change.host }, ctx, true) };
   }
+
+  if (change.type === 'confirm' || change.type === 'revert-unconfirmed') return confirmWindow(current, change, ctx);
 
   // type 'save'
   let caPem = current.caPem;
@@ -222,9 +244,48 @@ export function transition(current: MtlsState, change: SettingsChange, ctx: Tran
     };
   }
   const refusal = requesterRefusal(requester.result, ctx.appName);
-  if (refusal === null) return { ok: true, next: stamp(current, { mode: 'enforced', caPem }, ctx) };
+  if (refusal === null) {
+    const next = stamp(current, { mode: 'enforced', caPem }, ctx);
+    if (change.confirmWithinSec !== undefined) next.pendingConfirmation = { deadline: confirmDeadline(ctx.now, change.confirmWithinSec) };
+    return { ok: true, next };
+  }
   // From enforced nothing changes (replacing the CA must not lock the admin out); from
   // disabled/optional the rest of the save applies and the mode is optional.
   if (current.mode === 'enforced') return { ok: false, refusal };
   return { ok: true, next: stamp(current, { mode: 'optional', caPem }, ctx), refusal };
+}
+
+/** The deadline of a confirm window of `seconds` from `now`; throws a TypeError outside {@link CONFIRM_WINDOW_LIMITS}. */
+export function confirmDeadline(now: Date, seconds: number): string {
+  if (!Number.isSafeInteger(seconds) || seconds < CONFIRM_WINDOW_LIMITS.minSec || seconds > CONFIRM_WINDOW_LIMITS.maxSec) {
+    throw new TypeError(`transition: "confirmWithinSec" must be an integer ${CONFIRM_WINDOW_LIMITS.minSec}…${CONFIRM_WINDOW_LIMITS.maxSec}`);
+  }
+  return new Date(now.getTime() + seconds * 1000).toISOString();
+}
+
+/** True when the pending confirm window of `state` (if any) is past its deadline at `now`. */
+export function confirmationDue(state: MtlsState, now: Date): boolean {
+  const p = state.pendingConfirmation;
+  return p !== undefined && !(now.getTime() < Date.parse(p.deadline));
+}
+
+function confirmWindow(current: MtlsState, change: { type: 'confirm' | 'revert-unconfirmed' }, ctx: TransitionContext): TransitionResult {
+  if (!current.pendingConfirmation || current.mode !== 'enforced' || current.caPem === null) {
+    return { ok: false, refusal: { code: 'NO_PENDING_CONFIRMATION', message: 'There is no enforcement waiting for confirmation.' } };
+  }
+  const due = confirmationDue(current, ctx.now);
+  if (change.type === 'revert-unconfirmed') {
+    if (!due) return { ok: false, refusal: { code: 'CONFIRMATION_NOT_DUE', message: `The confirm window runs until ${current.pendingConfirmation.deadline}.` } };
+    return { ok: true, next: stamp(current, { mode: 'optional' }, ctx) };
+  }
+  if (due) {
+    return { ok: false, refusal: { code: 'CONFIRMATION_EXPIRED', message: `The confirm window ended at ${current.pendingConfirmation.deadline}; enforcement is being reverted to optional.` } };
+  }
+  const requester = ctx.requester;
+  if (!requester || requester.caKey !== caKeyOf(current.caPem)) {
+    return { ok: false, refusal: { code: 'VERDICT_MISMATCH', message: 'The requester\'s certificate was not checked against the CA in force; nothing was changed.' } };
+  }
+  const refusal = requesterRefusal(requester.result, ctx.appName);
+  if (refusal !== null) return { ok: false, refusal };
+  return { ok: true, next: stamp(current, {}, ctx) };
 }

@@ -46,7 +46,7 @@ const MAX_TEXT = 4096;
 export function validateState(value: unknown): { ok: true; state: MtlsState } | { ok: false; message: string } {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, message: 'the state is not an object' };
   const v = value as Record<string, unknown>;
-  const known = new Set(['version', 'mode', 'caPem', 'unavailableReason', 'host', 'updatedAt', 'updatedBy']);
+  const known = new Set(['version', 'mode', 'caPem', 'unavailableReason', 'host', 'updatedAt', 'updatedBy', 'pendingConfirmation']);
   for (const k of Object.keys(v)) if (!known.has(k)) return { ok: false, message: `unknown field "${k.slice(0, 40)}"` };
   if (typeof v.version !== 'number' || !Number.isSafeInteger(v.version) || v.version < 0) return { ok: false, message: '"version" is not a non-negative integer' };
   if (typeof v.mode !== 'string' || !(MODES as readonly string[]).includes(v.mode)) return { ok: false, message: '"mode" is not one of disabled, optional, enforced' };
@@ -62,6 +62,8 @@ export function validateState(value: unknown): { ok: true; state: MtlsState } | 
     if (typeof x !== 'string' || x.length > MAX_TEXT || k.length > 128) return { ok: false, message: `"host.${k.slice(0, 40)}" is not a short string` };
     host[k] = x;
   }
+  const pending = validatePendingConfirmation(v.pendingConfirmation, v.mode as Mode);
+  if (typeof pending === 'string') return { ok: false, message: pending };
   return {
     ok: true,
     state: {
@@ -72,8 +74,22 @@ export function validateState(value: unknown): { ok: true; state: MtlsState } | 
       host,
       updatedAt: v.updatedAt as string | null,
       updatedBy: v.updatedBy as string | null,
+      ...(pending ? { pendingConfirmation: pending } : {}),
     },
   };
+}
+
+/** The confirm window's field: absent, or `{ deadline }` (an ISO 8601 instant) while `enforced`; a string says what is wrong. */
+function validatePendingConfirmation(p: unknown, mode: Mode): { deadline: string } | null | string {
+  if (p === undefined) return null;
+  if (p === null || typeof p !== 'object' || Array.isArray(p)) return '"pendingConfirmation" is not an object';
+  const keys = Object.keys(p);
+  const deadline = (p as { deadline?: unknown }).deadline;
+  if (keys.length !== 1 || typeof deadline !== 'string' || deadline.length > 40 || !Number.isFinite(Date.parse(deadline))) {
+    return '"pendingConfirmation" must be { deadline: <ISO 8601 instant> }';
+  }
+  if (mode !== 'enforced') return '"pendingConfirmation" outside mode "enforced"';
+  return { deadline };
 }
 
 /** @internal Shared argument check of `compareAndSet`. */
