@@ -43,6 +43,7 @@ export const VERIFICATION_REASON_TEXT: Readonly<Record<VerificationCode, string>
 const HEADINGS: Readonly<Record<DenialCode, string>> = Object.freeze({
   CLIENT_CERT_MISSING: 'A client certificate is required',
   CLIENT_CERT_UNTRUSTED: 'Your client certificate was not accepted',
+  NOT_ALLOWED: 'Your client certificate is not allowed here',
   SETTINGS_UNAVAILABLE: 'Access is paused',
 });
 
@@ -65,6 +66,12 @@ function whatToDo(code: DenialCode): string {
       return (
         '<ol><li>If you have another certificate for this site, restart the browser and choose that one.</li>' +
         '<li>Otherwise ask the administrator for a certificate issued by the CA this site trusts, import it, and restart the browser.</li></ol>'
+      );
+    case 'NOT_ALLOWED':
+      return (
+        '<ol><li>Your certificate is valid, but this part of the site admits only certain certificates. ' +
+        'If you have another certificate for this site, restart the browser and choose that one.</li>' +
+        '<li>Otherwise ask the administrator to grant your certificate access.</li></ol>'
       );
     case 'SETTINGS_UNAVAILABLE':
       return (

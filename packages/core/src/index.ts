@@ -21,3 +21,29 @@ export * from './controller/http.js';
 export { lintCaBundle, LINT_CODES, LINT_MAX_BYTES, LINT_MAX_BLOCKS, CA_HINTS_MAX_BYTES, type LintCode, type LintProblem, type LintResult, type LintOptions, type CaCertificateInfo } from './lint.js';
 export { createVerdictCache, type VerdictCache, type VerdictCacheOptions } from './verdict-cache.js';
 export { renderDenialPage, DENIAL_PAGE_CSP, VERIFICATION_REASON_TEXT } from './denial-page.js';
+export {
+  allowSubjects,
+  allowCommonNames,
+  allowOrganizations,
+  allowOrganizationalUnits,
+  allowDnsNames,
+  allowEmails,
+  allowUris,
+  allowSpiffeIds,
+  allowIps,
+  allowFingerprints,
+  allowSpkiPins,
+  allowIssuers,
+  allowIssuingCas,
+  allOf,
+  anyOf,
+  predicate,
+  evaluateRule,
+  authorize,
+  resolveRules,
+  notAllowedMessage,
+  type Rule,
+  type RuleResult,
+  type Matcher,
+  type Authorization,
+} from './rules/index.js';

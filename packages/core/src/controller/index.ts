@@ -26,6 +26,7 @@ import {
   type RequesterVerdict,
   type SettingsChange,
 } from '../mode/machine.js';
+import type { Authorization } from '../rules/index.js';
 import type { SettingsStore, StoreEvent } from '../settings/store.js';
 import { TrustStore } from '../trust-store.js';
 import type { ClientIdentity, SubjectAltNames, VerificationCode, VerifyOptions, VerifyResult } from '../types.js';
@@ -35,7 +36,7 @@ import { verifyChain } from '../verify.js';
 export type DecisionAction = 'allow' | 'allow-unverified' | 'deny';
 
 /** Codes of a denial. Public API. */
-export type DenialCode = 'CLIENT_CERT_MISSING' | 'CLIENT_CERT_UNTRUSTED' | 'SETTINGS_UNAVAILABLE';
+export type DenialCode = 'CLIENT_CERT_MISSING' | 'CLIENT_CERT_UNTRUSTED' | 'NOT_ALLOWED' | 'SETTINGS_UNAVAILABLE';
 
 /** What a presented leaf certificate says about itself (whether or not it validated). Never its bytes. */
 export interface PresentedCertificate {
@@ -63,8 +64,10 @@ export interface Decision {
   verdict: VerifyResult | null;
   /** The validated identity (when `verdict.ok`). */
   identity: ClientIdentity | null;
-  /** Why the request is denied (only for `deny`). */
+  /** Why the request is denied (only for `deny`). `NOT_ALLOWED` comes from a route's rules ({@link authorize}). */
   denial?: { code: DenialCode; message: string; reason?: VerificationCode };
+  /** Set by `authorize` (a route's `rules`): whether the validated identity passed them. */
+  authorization?: Authorization;
 }
 
 /** The `Settings` view of DESIGN §5.2. */
