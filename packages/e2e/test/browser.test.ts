@@ -186,6 +186,7 @@ describe('the console in Chromium: the seed flow', () => {
     const body = (await page.locator('body').textContent()) ?? '';
     expect(body).toContain(UNTRUSTED);
     expect(body).toContain('Reason: UNKNOWN_ISSUER');
+    expect(body).toContain('Code: CLIENT_CERT_UNTRUSTED');
     expect(body).toContain('O=Elsewhere,CN=stranger');
     await shot(page, 'denied-untrusted.png');
   });
