@@ -3,31 +3,35 @@
  * `@certgate/express`: the Express adapter. Two handlers, both thin translations of core:
  *
  * - {@link mtls}: decides each request's connection (through `@certgate/tls`, once per connection and
- *   settings epoch), attaches the decision as `req.clientCertificate`, and denies with 403 (JSON for
- *   `/api/` and JSON clients, a readable HTML page for browsers).
+ *   settings epoch), applies the mount's `rules` (core `authorize`), attaches the decision as
+ *   `req.clientCertificate`, and denies with 403 (JSON for `/api/` and JSON clients, a readable HTML
+ *   page for browsers) or calls `onDenied`. Express 4 and 5.
  * - {@link settingsRouter}: the console's settings API of DESIGN §5.2 (`/api/settings/mtls`,
  *   `/api/whoami`, `/api/settings/login`), Basic auth user `admin`.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
+  authorize,
   createConsoleApi,
   denialResponse,
-  readRequestBody,
+  readRequestBodyOrParsed,
+  resolveRules,
   type ConsoleApiOptions,
   type Controller,
   type Decision,
   type HttpResponse,
+  type Rule,
 } from '@certgate/core';
 import { decideSocket, peerChainFromSocket } from '@certgate/tls';
 
-/** What `req.clientCertificate` holds: the controller's decision for this request's connection. */
+/** What `req.clientCertificate` holds: the controller's decision for this request (after the mount's rules). */
 export type ClientCertificate = Decision;
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      /** Set by `mtls()`: the decision (action, mode, verdict, identity, presented certificate). */
+      /** Set by `mtls()`: the decision (action, mode, verdict, identity, authorization, presented certificate). */
       clientCertificate?: ClientCertificate;
     }
   }
@@ -42,6 +46,8 @@ export function send(res: Response, r: HttpResponse): void {
 
 /** Options of {@link mtls}. */
 export interface MtlsMiddlewareOptions {
+  /** Authorization rules of this mount (a Rule, or a list meaning all of them). See core `authorize`. */
+  rules?: Rule | readonly Rule[];
   /** Replaces the default 403 response for denied requests. */
   onDenied?: (decision: Decision, req: Request, res: Response, next: NextFunction) => void;
   /** API path prefix (JSON denials). Default `/api`. */
@@ -49,17 +55,20 @@ export interface MtlsMiddlewareOptions {
 }
 
 /**
- * The certificate gate. Mount it before anything it protects.
+ * The certificate gate. Mount it before anything it protects; mount it again on a route with that
+ * route's `rules`.
  *
  * @example
  * app.use(mtls(controller));
+ * app.get('/admin', mtls(controller, { rules: allowOrganizationalUnits('Admins') }), handler);
  * app.get('/me', (req, res) => res.json(req.clientCertificate?.identity ?? null));
  */
 export function mtls(controller: Controller, options: MtlsMiddlewareOptions = {}): RequestHandler {
+  const rules = resolveRules(options.rules, 'mtls');
   const apiPrefix = options.apiPrefix ?? '/api';
   return async function mtlsMiddleware(req: Request, res: Response, next: NextFunction): Promise<void> {
     try {
-      const decision = await decideSocket(controller, req.socket);
+      const decision = await authorize(await decideSocket(controller, req.socket), rules, controller.appName);
       req.clientCertificate = decision;
       if (decision.action !== 'deny') return next();
       if (options.onDenied) return options.onDenied(decision, req, res, next);
@@ -91,18 +100,8 @@ export function settingsRouter(controller: Controller, options: ConsoleApiOption
         headers: req.headers,
         decision,
         peerChain: peerChainFromSocket(req.socket),
-        readBody: (limit) => {
-          // A JSON body parser mounted in front (express.json()) already consumed the stream: use its result.
-          if (req.readableEnded && req.body !== undefined && typeof req.body === 'object' && req.body !== null) {
-            const text = JSON.stringify(req.body);
-            return Promise.resolve(
-              Buffer.byteLength(text) > limit
-                ? { ok: false as const, code: 'PAYLOAD_TOO_LARGE' as const, message: `The request body is larger than ${limit} bytes.` }
-                : { ok: true as const, text },
-            );
-          }
-          return readRequestBody(req, limit);
-        },
+        // A JSON body parser mounted in front (express.json()) may have consumed the stream already.
+        readBody: (limit) => readRequestBodyOrParsed(req, req.body, limit),
       });
       if (r === null) return next();
       send(res, r);

@@ -183,6 +183,21 @@ export function readRequestBody(req: Readable & { headers: HttpHeaders }, limitB
   });
 }
 
+/**
+ * The body for a request that a framework body parser (express.json(), koa-bodyparser, …) may have
+ * read already: when the stream has ended and `parsed` is an object, that object serialised (still
+ * limited to `limitBytes`); otherwise {@link readRequestBody}.
+ */
+export function readRequestBodyOrParsed(req: Readable & { headers: HttpHeaders }, parsed: unknown, limitBytes: number): Promise<BodyResult> {
+  if ((req as { readableEnded?: boolean }).readableEnded && typeof parsed === 'object' && parsed !== null) {
+    const text = JSON.stringify(parsed);
+    return Promise.resolve(
+      Buffer.byteLength(text) > limitBytes ? { ok: false, code: 'PAYLOAD_TOO_LARGE', message: `The request body is larger than ${limitBytes} bytes.` } : { ok: true, text },
+    );
+  }
+  return readRequestBody(req, limitBytes);
+}
+
 type Parsed<T> = { ok: true; value: T } | { ok: false; code: 'INVALID_JSON' | 'INVALID_BODY'; message: string };
 
 function parseObject(text: string): Parsed<Record<string, unknown>> {
