@@ -4,7 +4,7 @@
  * process of its own (a clean heap and no module caches shared between them), writes
  * `bench/results/latest.json` and regenerates `docs/benchmarks.md`.
  *
- *   node --expose-gc bench/run.mjs [--quick] [--only verify,http,memory,parse] [--no-docs]
+ *   node --expose-gc bench/run.mjs [--quick] [--only verify,peer,http,memory,parse] [--no-docs]
  *
  * `--quick` (or BENCH_QUICK=1) shortens every part for a smoke run; its results are not written to
  * bench/results/latest.json or the docs unless `--write` is given too.
@@ -28,6 +28,7 @@ const env = { ...process.env, ...(quick ? { BENCH_QUICK: '1', BENCH_HTTP_SECONDS
 const tmp = mkdtempSync(join(tmpdir(), 'certgate-bench-run-'));
 const parts = [
   { name: 'verify', script: 'bench/verify.mjs', nodeArgs: ['--expose-gc'] },
+  { name: 'peer', script: 'bench/peer.mjs', nodeArgs: [] },
   { name: 'http', script: 'bench/http.mjs', nodeArgs: [] },
   { name: 'memory', script: 'bench/memory.mjs', nodeArgs: ['--expose-gc'] },
   { name: 'parse', script: 'bench/parse.mjs', nodeArgs: [], jsonEnv: 'BENCH_JSON', extra: [quick ? '1000' : '5000'] },

@@ -71,7 +71,7 @@ export function renderMarkdown(result) {
   if (loads.length) L.push(`Load average (1 min) when each part started: ${loads.join(', ')} — on a 2-core machine shared with other work, figures move by ±10–20 % between runs; ratios within one run are what counts.`);
   if (result.quick) L.push('\n**Quick run** (shortened rounds): indicative only.');
   L.push('');
-  L.push('Run it: `pnpm bench` (builds, then `node --expose-gc bench/run.mjs`; about 6 minutes). `node bench/run.mjs --quick` is a smoke run; `--only verify,http,memory,parse` reruns some parts and keeps the others from the last results. Raw figures: `bench/results/latest.json`. No test asserts a timing: the benchmarks report, CI does not time.');
+  L.push('Run it: `pnpm bench` (builds, then `node --expose-gc bench/run.mjs`; about 6 minutes). `node bench/run.mjs --quick` is a smoke run; `--only verify,peer,http,memory,parse` reruns some parts and keeps the others from the last results. Raw figures: `bench/results/latest.json`. No test asserts a timing: the benchmarks report, CI does not time.');
   L.push('');
   L.push('## Targets (team issue #8)');
   L.push('');
@@ -187,9 +187,21 @@ export function renderMarkdown(result) {
       const ec = sm['express-certgate'];
       const eo = sm['express-openssl'];
       const hc = sm['https-certgate'];
+      L.push(`Express itself, without certgate: express-openssl / https-openssl = ${x2(eo.rps / base.rps)} requests/s, ${f(eo.serverCpuUsPerRequest - base.serverCpuUsPerRequest)} µs more server CPU per request.`);
+      L.push('');
       L.push(`certgate's own cost per request, server CPU: Express ${f(ec.serverCpuUsPerRequest - eo.serverCpuUsPerRequest)} µs (express-certgate − express-openssl), bare https ${f(hc.serverCpuUsPerRequest - base.serverCpuUsPerRequest)} µs (https-certgate − https-openssl).`);
       L.push('');
     }
+  }
+
+  const peer = result.parts.peer;
+  if (peer) {
+    L.push('## 3b. Reading the client certificate off the socket');
+    L.push('');
+    L.push(`On live TLS connections over 127.0.0.1 (leaf + intermediate presented): the first call on a fresh connection (median over ${peer.connections ?? '?'} connections per call) and repeated calls on one connection (median of ${peer.rounds} rounds of ${peer.perCall}). \`@certgate/tls\` reads the chain once per connection (and again after a settings change), so the first-call figure is paid by every new connection.`);
+    L.push('');
+    L.push(table(['call', 'first call on a new connection, µs', 'repeated, µs'], Object.entries(peer.us).map(([k, u]) => [k, f(peer.firstCallUs?.[k]), f(u)])));
+    L.push('');
   }
 
   const mem = result.parts.memory;
