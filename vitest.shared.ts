@@ -12,6 +12,7 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 
 const sourceAliases = [
   { find: /^@certgate\/core\/testing$/, replacement: `${root}packages/core/src/testing/index.ts` },
+  { find: /^@certgate\/core\/metrics$/, replacement: `${root}packages/core/src/metrics/index.ts` },
   { find: /^@certgate\/core$/, replacement: `${root}packages/core/src/index.ts` },
   { find: /^@certgate\/tls$/, replacement: `${root}packages/tls/src/index.ts` },
   { find: /^@certgate\/express$/, replacement: `${root}packages/express/src/index.ts` },
