@@ -1,0 +1,103 @@
+/**
+ * The same two routes in every framework under test, each on its own HTTPS server on 127.0.0.1 with
+ * the controller attached through `@certgate/tls`:
+ * - `GET /check`: the gate with the route's rules (`rules` below), then a handler that echoes what
+ *   was attached;
+ * - `GET /open`: the gate without rules, same handler.
+ * The handler's body: `{ action, fingerprint, authorized }` from the attached decision.
+ */
+import { once } from 'node:events';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express4 from 'express4';
+import express5 from 'express5';
+import koa2 from 'koa2';
+import koa3 from 'koa3';
+import { authorize, denialResponse, type Controller, type Decision, type Rule } from '@certgate/core';
+import { attachController, decideSocket } from '@certgate/tls';
+import { mtls as expressMtls } from '@certgate/express';
+import { mtls as koaMtls } from '@certgate/koa';
+
+export type AdapterName = 'express4' | 'express5' | 'koa2' | 'koa3' | 'raw-https';
+export const ADAPTERS: readonly AdapterName[] = ['express4', 'express5', 'koa2', 'koa3', 'raw-https'];
+
+export interface RunningApp {
+  name: AdapterName;
+  port: number;
+  close(): Promise<void>;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+function echo(d: Decision | undefined): { action: string | null; fingerprint: string | null; authorized: boolean | null } {
+  return { action: d?.action ?? null, fingerprint: d?.identity?.fingerprint256 ?? null, authorized: d?.authorization?.allowed ?? null };
+}
+
+function expressApp(make: typeof express5, controller: Controller, rules: Rule): Handler {
+  const app = make();
+  const handler = (req: express5.Request, res: express5.Response): void => void res.json(echo(req.clientCertificate));
+  app.get('/check', expressMtls(controller, { rules }), handler);
+  app.get('/open', expressMtls(controller), handler);
+  return app as unknown as Handler;
+}
+
+function koaApp(Make: typeof koa3, controller: Controller, rules: Rule): Handler {
+  const app = new Make();
+  const ruled = koaMtls(controller, { rules });
+  const open = koaMtls(controller);
+  // Koa has no router of its own: mount the gate per path, as @koa/router would.
+  app.use(async (ctx, next) => {
+    const gate = ctx.path === '/check' ? ruled : ctx.path === '/open' ? open : null;
+    if (!gate) return next();
+    await gate(ctx as never, async () => {
+      ctx.body = echo(ctx.state.clientCertificate);
+    });
+  });
+  return app.callback() as unknown as Handler;
+}
+
+/** No framework: `decideSocket` + core `authorize` + `denialResponse`, written by hand. */
+function rawApp(controller: Controller, rules: Rule): Handler {
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path !== '/check' && path !== '/open') {
+      res.writeHead(404).end();
+      return;
+    }
+    decideSocket(controller, req.socket)
+      .then((d) => authorize(d, path === '/check' ? rules : undefined, controller.appName))
+      .then((d) => {
+        if (d.action === 'deny') {
+          const r = denialResponse(d, { path, headers: req.headers });
+          res.writeHead(r.status, r.headers).end(r.body);
+        } else {
+          res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(echo(d)));
+        }
+      })
+      .catch(() => res.writeHead(500).end());
+  };
+}
+
+/** Starts `name` on 127.0.0.1 (port 0) with the given TLS server credentials. */
+export async function startApp(name: AdapterName, controller: Controller, rules: Rule, tls: { key: string; cert: string }): Promise<RunningApp> {
+  const handler =
+    name === 'express4' ? expressApp(express4, controller, rules)
+    : name === 'express5' ? expressApp(express5, controller, rules)
+    : name === 'koa2' ? koaApp(koa2, controller, rules)
+    : name === 'koa3' ? koaApp(koa3, controller, rules)
+    : rawApp(controller, rules);
+  const server = https.createServer({ key: tls.key, cert: tls.cert }, handler);
+  const attachment = attachController(server, controller);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    name,
+    port: (server.address() as AddressInfo).port,
+    async close() {
+      attachment.detach();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
