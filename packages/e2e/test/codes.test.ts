@@ -23,7 +23,7 @@ import { createTestPki, type TestPki } from '@certgate/core/testing';
 import { REPO, startConsoleProcess, type RunningConsole } from './helpers.js';
 
 /** Codes that have a row but no test yet (each one is a known gap, reported; a new gap fails). */
-const NOT_YET_REACHED = ['CRL_TOO_MANY', 'CRL_TOO_LARGE', 'INTERNAL', 'NO_PENDING_CONFIRMATION', 'CONFIRMATION_NOT_DUE', 'CONFIRMATION_EXPIRED'];
+const NOT_YET_REACHED = ['CRL_TOO_MANY', 'CRL_TOO_LARGE', 'INTERNAL', 'NO_PENDING_CONFIRMATION', 'CONFIRMATION_NOT_DUE', 'CONFIRMATION_EXPIRED', 'PREVIEW_DISABLED'];
 
 interface Row {
   code: string;
@@ -82,7 +82,7 @@ describe('docs/codes.md', () => {
     const expected = new Set(Object.values(defined).flat());
     const listed = new Set(table.map((r) => r.code));
     expect([...listed].filter((c) => !expected.has(c)), 'listed but not defined').toEqual([]);
-    expect([...expected].filter((c) => !listed.has(c)), 'defined but not listed').toEqual([]);
+    expect([...expected].filter((c) => !listed.has(c)), 'defined in the sources but missing from docs/codes.md: add a row').toEqual([]);
   });
 
   it('each kind has its rows: verify, CA lint, CRL lint, settings, denial, thrown', () => {
