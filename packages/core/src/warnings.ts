@@ -4,6 +4,7 @@
  * expire soon or have expired, and the `expiresInDays` of a client certificate shown in whoami and
  * in the enforcement preview. Pure functions of the certificate dates and an injected instant.
  */
+import { CertgateError } from './errors.js';
 import type { CaCertificateInfo } from './lint.js';
 
 /** One day in milliseconds. */
@@ -40,10 +41,10 @@ export function expiresInDays(notAfter: Date | string, now: Date): number | null
   return Math.floor((t - now.getTime()) / DAY_MS);
 }
 
-/** Checks a `expiryWarningDays` option: an integer 0…3650 (0 turns the "expires soon" warning off). Throws a TypeError otherwise. */
+/** Checks an `expiryWarningDays` option: an integer 0…3650 (0 turns the "expires soon" warning off). Throws `ERR_CERTGATE_INVALID_OPTION` otherwise. */
 export function checkExpiryWarningDays(days: unknown, where: string): number {
   if (typeof days !== 'number' || !Number.isSafeInteger(days) || days < 0 || days > 3650) {
-    throw new TypeError(`${where}: "expiryWarningDays" must be an integer 0…3650 (days)`);
+    throw new CertgateError('ERR_CERTGATE_INVALID_OPTION', `${where}: "expiryWarningDays" must be an integer 0…3650 (days)`);
   }
   return days;
 }

@@ -168,6 +168,8 @@ describe('controller.save', () => {
       ca: { certificates: [expect.objectContaining({ subject: 'O=certgate,CN=Unit CA A', fingerprint256: caA.fingerprint256, serialNumber: caA.serialNumber })] },
       updatedAt: expect.any(String),
       updatedBy: 'admin',
+      pendingConfirmation: null,
+      warnings: [],
     });
   });
 });

@@ -10,6 +10,14 @@ import type { AuditEvent } from '../audit/log.js';
 import { confirmationDue, transition, type MtlsState } from '../mode/machine.js';
 import type { SettingsStore } from '../settings/store.js';
 
+/** The `Settings.pendingConfirmation` view: the deadline and the whole seconds left at `now` (0 once due), or null. */
+export function pendingConfirmationView(state: MtlsState, now: Date): { deadline: string; secondsLeft: number } | null {
+  const p = state.pendingConfirmation;
+  if (!p) return null;
+  const left = Math.ceil((Date.parse(p.deadline) - now.getTime()) / 1000);
+  return { deadline: p.deadline, secondsLeft: Number.isFinite(left) ? Math.max(0, left) : 0 };
+}
+
 /** The audit actor of an automatic revert. */
 export const CONFIRM_REVERT_ACTOR = 'certgate (confirm window)';
 

@@ -16,7 +16,9 @@ import { parseCertificate } from '../cert/parse.js';
 import { lintCaBundle } from '../lint.js';
 import {
   INITIAL_STATE,
+  CONFIRM_WINDOW_LIMITS,
   caKeyOf,
+  confirmationDue,
   transition,
   type CaProblem,
   type Mode,
@@ -27,6 +29,10 @@ import {
   type SettingsChange,
 } from '../mode/machine.js';
 import type { Authorization } from '../rules/index.js';
+import { createConfirmTimer, pendingConfirmationView, revertIfDue } from '../confirm/index.js';
+import { decisionMetricCode, type ControllerMetrics } from '../metrics/sink.js';
+import { createEnforcementPreview, type PreviewOptions, type PreviewReport } from '../preview/index.js';
+import { caExpiryWarnings, checkExpiryWarningDays, DEFAULT_EXPIRY_WARNING_DAYS, type SettingsWarning } from '../warnings.js';
 import type { SettingsStore, StoreEvent } from '../settings/store.js';
 import { TrustStore } from '../trust-store.js';
 import type { ClientIdentity, SubjectAltNames, VerificationCode, VerifyOptions, VerifyResult } from '../types.js';
@@ -81,7 +87,16 @@ export interface SettingsView {
   };
   updatedAt: string | null;
   updatedBy: string | null;
+  /** A confirm window in progress (issue #9): the mode reverts to `optional` at `deadline` unless confirmed. */
+  pendingConfirmation: null | { deadline: string; secondsLeft: number };
+  /** CA certificates that expire soon or have expired (`CA_EXPIRES_SOON`, `CA_EXPIRED`). */
+  warnings: SettingsWarning[];
 }
+
+/** The answer of {@link Controller.preview}. */
+export type PreviewOutcome =
+  | { ok: true; preview: PreviewReport }
+  | { ok: false; refusal: { code: 'CA_INVALID' | 'CA_REQUIRED' | 'PREVIEW_DISABLED' | 'SETTINGS_UNAVAILABLE'; message: string; problems?: CaProblem[] } };
 
 /** A refusal of the controller: the machine's codes plus `SETTINGS_UNAVAILABLE` (store unreadable or unwritable). */
 export interface ControllerRefusal extends Omit<Refusal, 'code'> {
@@ -99,6 +114,8 @@ export interface SaveRequest {
   enforce: boolean;
   caPem?: string;
   version?: number;
+  /** With `enabled` and `enforce`: enforce with a confirm window of this many seconds (30…3600), reverting to `optional` unless confirmed. */
+  confirmWithinSec?: number;
 }
 
 /** Who asks for a change: a name for the audit log and the peer chain of the request's connection. */
@@ -130,6 +147,14 @@ export interface ControllerOptions {
   verdictCacheSize?: number;
   /** Default 60000 ms. */
   verdictCacheTtlMs?: number;
+  /** `Settings.warnings` warns this many days before a CA certificate expires. Default 30; 0: only once expired. */
+  expiryWarningDays?: number;
+  /** The enforcement preview's bounds (decisions made while `optional` are recorded), or false for none. Default `{}` (1000 chains, 24 h). */
+  preview?: PreviewOptions | false;
+  /** Where decisions, validation latency, cache lookups and the state are reported (e.g. `createPrometheusMetrics()` of `@certgate/core/metrics`). */
+  metrics?: ControllerMetrics;
+  /** How often a pending confirm window is checked against the clock, in ms. Default 1000. */
+  confirmCheckIntervalMs?: number;
 }
 
 /** The controller. Create it with {@link createController}. */
@@ -156,6 +181,18 @@ export interface Controller {
   recordRefused(action: string, requester: Requester, refusal: { code: string; message: string }): Promise<void>;
   /** Re-reads the store. */
   refresh(): Promise<void>;
+  /** The controller's clock (`options.now`). */
+  now(): Date;
+  /** Confirms a pending confirm window: the requester's certificate must validate against the CA in force. Audited (`confirm`), versioned. */
+  confirm(requester: Requester, options?: { version?: number }): Promise<ChangeOutcome>;
+  /** Reverts an unconfirmed enforcement whose deadline has passed (the controller also does this by itself); true when this call wrote it. */
+  revertIfDue(): Promise<boolean>;
+  /** The enforcement preview against the CA in force, or against `caPem` (linted first) when given. */
+  preview(options?: { caPem?: string }): Promise<PreviewOutcome>;
+  /** The newest audit events first (at most `limit`); empty without an audit log. Rejects when the log cannot be read. */
+  recentAudit(limit: number): Promise<AuditEvent[]>;
+  /** The metrics sink given in the options, or null. */
+  readonly metrics: ControllerMetrics | null;
   /** Called after every state change, with the new epoch. Returns an unsubscribe function. */
   onChange(listener: (epoch: number) => void): () => void;
   /** Stops watching the store. */
@@ -203,7 +240,7 @@ export function describeLeaf(der: Uint8Array): PresentedCertificate | null {
 }
 
 /** The §5.2 `Settings` view of a state. */
-export function settingsViewOf(state: MtlsState, now: Date = new Date()): SettingsView {
+export function settingsViewOf(state: MtlsState, now: Date = new Date(), options: { expiryWarningDays?: number } = {}): SettingsView {
   let ca: SettingsView['ca'] = null;
   if (state.caPem !== null) {
     const lint = lintCaBundle(state.caPem, { time: now });
@@ -217,6 +254,8 @@ export function settingsViewOf(state: MtlsState, now: Date = new Date()): Settin
     ca,
     updatedAt: state.updatedAt,
     updatedBy: state.updatedBy,
+    pendingConfirmation: pendingConfirmationView(state, now),
+    warnings: caExpiryWarnings(ca?.certificates ?? [], now, options.expiryWarningDays ?? DEFAULT_EXPIRY_WARNING_DAYS),
   };
 }
 
@@ -248,6 +287,14 @@ export async function createController(options: ControllerOptions): Promise<Cont
   const verifyOptions = options.verifyOptions ?? {};
   const cacheSize = options.verdictCacheSize ?? 1000;
   const cacheTtl = options.verdictCacheTtlMs ?? 60_000;
+  const expiryWarningDays = checkExpiryWarningDays(options.expiryWarningDays ?? DEFAULT_EXPIRY_WARNING_DAYS, 'createController');
+  const viewOptions = { expiryWarningDays };
+  const metrics = options.metrics ?? null;
+  const preview = options.preview === false ? null : createEnforcementPreview({ now, ...(options.preview ?? {}) });
+  const confirmTimer = createConfirmTimer(options.confirmCheckIntervalMs ?? 1000, async () => {
+    if (loaded.ok && confirmationDue(loaded.state, now())) await revertUnconfirmed();
+  });
+  const revertErrors = new Set<string>();
 
   // Assigned by the first refresh() below, before the controller is returned.
   let loaded!: Loaded;
@@ -265,6 +312,8 @@ export async function createController(options: ControllerOptions): Promise<Cont
     loaded = next;
     epoch++;
     verdictCache.clear();
+    metrics?.state(next.ok ? { mode: next.state.mode, version: next.state.version, confirmDeadline: next.state.pendingConfirmation?.deadline ?? null } : { mode: null, version: null, confirmDeadline: null });
+    confirmTimer.running(next.ok && next.state.pendingConfirmation !== undefined);
     if (!next.ok) {
       onProblem({ code: next.error.code, message: `${next.error.message} All requests are denied until this is fixed (see break-glass).` });
       void record({ actor: 'certgate', action: 'store-unreadable', outcome: 'error', from: null, to: null, code: 'SETTINGS_UNAVAILABLE', reason: next.error.message });
@@ -283,10 +332,10 @@ export async function createController(options: ControllerOptions): Promise<Cont
   function loadState(state: MtlsState): Loaded {
     const fingerprint = stateFingerprint(state);
     if (state.mode === 'disabled' || state.caPem === null) {
-      return { ok: true, state, trust: null, caKey: state.caPem === null ? null : caKeyOf(state.caPem), view: settingsViewOf(state, now()), fingerprint };
+      return { ok: true, state, trust: null, caKey: state.caPem === null ? null : caKeyOf(state.caPem), view: settingsViewOf(state, now(), viewOptions), fingerprint };
     }
     try {
-      return { ok: true, state, trust: buildTrust(state.caPem), caKey: caKeyOf(state.caPem), view: settingsViewOf(state, now()), fingerprint };
+      return { ok: true, state, trust: buildTrust(state.caPem), caKey: caKeyOf(state.caPem), view: settingsViewOf(state, now(), viewOptions), fingerprint };
     } catch (err) {
       return { ok: false, error: new CertgateError('ERR_CERTGATE_STORE_CORRUPT', `The stored CA cannot be loaded: ${(err as Error).message}`, { cause: err }), fingerprint: `bad:${fingerprint}` };
     }
@@ -322,6 +371,8 @@ export async function createController(options: ControllerOptions): Promise<Cont
     else install(loadState(event.state));
   });
   await refresh();
+  // A confirm window whose deadline passed while no process was running reverts at start.
+  if (loaded.ok && confirmationDue(loaded.state, now())) await revertUnconfirmed();
 
   async function verify(chain: readonly Uint8Array[], trust: TrustStore, useCache: boolean): Promise<VerifyResult> {
     const key = `${trust.generation}:${chainKey(chain)}`;
@@ -332,10 +383,14 @@ export async function createController(options: ControllerOptions): Promise<Cont
       if (hit && t < hit.until) {
         verdictCache.delete(key);
         verdictCache.set(key, hit);
+        metrics?.cache(true);
         return hit.result;
       }
+      metrics?.cache(false);
     }
+    const started = metrics ? process.hrtime.bigint() : 0n;
     const result = await verifyChain([...chain], trust, { ...verifyOptions, time });
+    if (metrics) metrics.validation({ seconds: Number(process.hrtime.bigint() - started) / 1e9, ok: result.ok });
     if (useCache && cacheSize > 0) {
       // A pass is not reused past the earliest notAfter of its path (the leaf's, at the latest).
       const until = result.ok ? Math.min(t + cacheTtl, ...result.chain.map((c) => c.notAfter.getTime())) : t + cacheTtl;
@@ -394,6 +449,66 @@ export async function createController(options: ControllerOptions): Promise<Cont
     };
   }
 
+  /** decide() plus its observers: metrics, and the enforcement preview for decisions made while `optional`. */
+  async function observedDecide(peerChain: readonly Uint8Array[] | null): Promise<Decision> {
+    const d = await decide(peerChain);
+    metrics?.decision({ mode: d.mode, action: d.action, code: decisionMetricCode(d) });
+    if (preview && d.mode === 'optional') {
+      const l = loaded;
+      const same = d.verdict && l.ok && l.trust && l.state.version === d.settingsVersion;
+      preview.record(normaliseChain(peerChain), d.certificate, same ? { trustKey: String(l.trust!.generation), result: d.verdict! } : undefined);
+    }
+    return d;
+  }
+
+  function revertUnconfirmed(): Promise<boolean> {
+    const installWritten = (st: MtlsState): void => {
+      if (!(loaded.ok && loaded.state.version > st.version)) install(loadState(st));
+    };
+    return revertIfDue({ store, now, appName, install: installWritten, record, onProblem }, revertErrors);
+  }
+
+  async function previewReport(opts: { caPem?: string } = {}): Promise<PreviewOutcome> {
+    if (!preview) return { ok: false, refusal: { code: 'PREVIEW_DISABLED', message: 'The enforcement preview is turned off (controller option preview: false).' } };
+    const time = now();
+    const verifyWith = (trust: TrustStore) => (chain: Uint8Array[]) => verifyChain(chain, trust, { ...verifyOptions, time });
+    if (opts.caPem !== undefined) {
+      const lint = lintCaBundle(opts.caPem, { time });
+      const first = lint.problems.find((p) => p.severity === 'error');
+      if (!lint.ok || lint.certificates.length === 0) {
+        return { ok: false, refusal: { code: 'CA_INVALID', message: `The CA was refused: ${first?.message ?? 'it holds no usable CA certificate.'}`, problems: lint.problems.map((p) => ({ ...p })) } };
+      }
+      return { ok: true, preview: await preview.report({ trustKey: null, verify: verifyWith(buildTrust(opts.caPem)) }) };
+    }
+    const l = loaded;
+    if (!l.ok) return { ok: false, refusal: { code: 'SETTINGS_UNAVAILABLE', message: l.error.message } };
+    if (l.state.caPem === null) return { ok: false, refusal: { code: 'CA_REQUIRED', message: 'No CA is stored yet; send a caPem to preview against a CA before uploading it.' } };
+    const trust = l.trust ?? buildTrust(l.state.caPem);
+    return { ok: true, preview: await preview.report({ trustKey: l.trust ? String(l.trust.generation) : null, verify: verifyWith(trust) }) };
+  }
+
+  async function confirm(requester: Requester, opts: { version?: number } = {}): Promise<ChangeOutcome> {
+    const chain = normaliseChain(requester.peerChain);
+    const detail = opts.version !== undefined ? { expectedVersion: String(opts.version) } : undefined;
+    return change('confirm', requester, async (current) => {
+      let requesterVerdict: RequesterVerdict | undefined;
+      if (current.caPem !== null) {
+        const key = caKeyOf(current.caPem);
+        let result: VerifyResult | null = null;
+        if (chain) {
+          // As for enforce: never a cached verdict; this check is what keeps the enforcement.
+          const trust = loaded.ok && loaded.trust && loaded.caKey === key ? loaded.trust : buildTrust(current.caPem);
+          result = await verify(chain, trust, false);
+        }
+        requesterVerdict = { caKey: key, result };
+      }
+      return {
+        change: { type: 'confirm', ...(opts.version !== undefined ? { expectedVersion: opts.version } : {}) },
+        ctx: { actor: requester.actor, now: now(), appName, ...(requesterVerdict ? { requester: requesterVerdict } : {}) },
+      };
+    }, detail);
+  }
+
   function clientOf(requester: Requester): { fingerprint256: string; subject: string } | null {
     const chain = normaliseChain(requester.peerChain);
     const leaf = chain ? describeLeaf(chain[0]!) : null;
@@ -430,7 +545,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
       const fromRef = { mode: current.mode, version: current.version };
       if (!result.ok) {
         await record({ actor: requester.actor, action, outcome: 'refused', from: fromRef, to: null, code: result.refusal.code, reason: result.refusal.message, client, ...(detail ? { detail } : {}) });
-        return { ok: false, refusal: result.refusal, settings: settingsViewOf(current, now()) };
+        return { ok: false, refusal: result.refusal, settings: settingsViewOf(current, now(), viewOptions) };
       }
       let cas;
       try {
@@ -456,7 +571,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
         client,
         ...(detail ? { detail } : {}),
       });
-      const settings = settingsViewOf(cas.state, now());
+      const settings = settingsViewOf(cas.state, now(), viewOptions);
       return result.refusal ? { ok: true, state: cas.state, settings, refusal: result.refusal } : { ok: true, state: cas.state, settings };
     }
     const refusal: ControllerRefusal = { code: 'VERSION_CONFLICT', message: 'The settings are being changed by someone else right now; reload them and try again.' };
@@ -474,6 +589,13 @@ export async function createController(options: ControllerOptions): Promise<Cont
     const chain = normaliseChain(requester.peerChain);
     const detail: Record<string, string> = { enabled: String(request.enabled), enforce: String(request.enforce), caUploaded: String(request.caPem !== undefined) };
     if (request.version !== undefined) detail.expectedVersion = String(request.version);
+    if (request.confirmWithinSec !== undefined) {
+      const sec = request.confirmWithinSec;
+      if (!request.enabled || !request.enforce || !Number.isSafeInteger(sec) || sec < CONFIRM_WINDOW_LIMITS.minSec || sec > CONFIRM_WINDOW_LIMITS.maxSec) {
+        throw new CertgateError('ERR_CERTGATE_INVALID_OPTION', `save: "confirmWithinSec" must be an integer ${CONFIRM_WINDOW_LIMITS.minSec}…${CONFIRM_WINDOW_LIMITS.maxSec}, with enabled and enforce true`);
+      }
+      detail.confirmWithinSec = String(sec);
+    }
     return change('save', requester, async (current) => {
       const ch: SettingsChange = {
         type: 'save',
@@ -481,6 +603,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
         enforce: request.enforce,
         ...(request.caPem !== undefined ? { caPem: request.caPem } : {}),
         ...(request.version !== undefined ? { expectedVersion: request.version } : {}),
+        ...(request.confirmWithinSec !== undefined ? { confirmWithinSec: request.confirmWithinSec } : {}),
       };
       let requesterVerdict: RequesterVerdict | undefined;
       const target = request.caPem !== undefined && caCheck?.ok ? request.caPem : current.caPem;
@@ -529,7 +652,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
         const { keptAs } = await store.repair(next);
         install(loadState(next));
         await record({ actor, action: 'break-glass', outcome: 'applied', from: null, to: { mode: next.mode, version: next.version }, code: 'STORE_REPAIRED', reason: e.message, detail: { requestedMode: mode, keptAs: keptAs ?? '' } });
-        return { ok: true, state: next, settings: settingsViewOf(next, t) };
+        return { ok: true, state: next, settings: settingsViewOf(next, t, viewOptions) };
       } catch (err2) {
         const e2 = asCertgateError(err2);
         await record({ actor, action: 'break-glass', outcome: 'error', from: null, to: null, code: 'SETTINGS_UNAVAILABLE', reason: e2.message });
@@ -547,13 +670,15 @@ export async function createController(options: ControllerOptions): Promise<Cont
     status() {
       const l = loaded;
       if (!l.ok) return { ok: false, code: 'SETTINGS_UNAVAILABLE', message: l.error.message };
-      return { ok: true, state: structuredClone(l.state), settings: structuredClone(l.view) };
+      const t = now();
+      const live = { pendingConfirmation: pendingConfirmationView(l.state, t), warnings: caExpiryWarnings(l.view.ca?.certificates ?? [], t, expiryWarningDays) };
+      return { ok: true, state: structuredClone(l.state), settings: structuredClone({ ...l.view, ...live }) };
     },
     caPemInForce() {
       const l = loaded;
       return l.ok && l.state.mode !== 'disabled' ? l.state.caPem : null;
     },
-    decide,
+    decide: observedDecide,
     save,
     setHost,
     breakGlass,
@@ -571,12 +696,23 @@ export async function createController(options: ControllerOptions): Promise<Cont
       });
     },
     refresh,
+    now: () => now(),
+    confirm,
+    revertIfDue: () => revertUnconfirmed(),
+    preview: previewReport,
+    async recentAudit(limit) {
+      return audit ? (await audit.recent(limit)).reverse() : [];
+    },
+    get metrics() {
+      return metrics;
+    },
     onChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     close() {
       unwatch();
+      confirmTimer.stop();
       listeners.clear();
     },
   };

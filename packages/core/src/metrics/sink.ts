@@ -5,6 +5,7 @@
  * implements it; pass the result as the controller's `metrics` option, and the console API serves
  * it at `GET /metrics`.
  */
+import type { Decision } from '../controller/index.js';
 import type { Mode } from '../mode/machine.js';
 
 /** The `code` label of a decision: the verification code, or one of these. */
@@ -22,4 +23,12 @@ export interface ControllerMetrics {
   state(s: { mode: Mode | null; version: number | null; confirmDeadline: string | null }): void;
   /** The exposition: Prometheus text format and its content type. */
   render(): Promise<{ contentType: string; body: string }>;
+}
+
+/** The `code` label of a decision. */
+export function decisionMetricCode(d: Pick<Decision, 'mode' | 'certificate' | 'verdict' | 'denial'>): DecisionMetricCode {
+  if (d.denial?.code === 'SETTINGS_UNAVAILABLE') return 'SETTINGS_UNAVAILABLE';
+  if (d.verdict) return d.verdict.ok ? 'OK' : d.verdict.code;
+  if (d.mode === 'disabled') return 'NOT_CHECKED';
+  return d.certificate ? 'MALFORMED' : 'NO_CERTIFICATE';
 }
