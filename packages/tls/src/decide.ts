@@ -1,0 +1,59 @@
+/**
+ * @module
+ * Per-connection decisions: validated once per TLS connection and settings epoch, re-decided when
+ * the controller's epoch moved on (a keep-alive request or an HTTP/2 stream on a connection decided
+ * under older settings is decided again under the current ones).
+ */
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { ServerHttp2Stream } from 'node:http2';
+import type { Controller, Decision } from '@certgate/core';
+import { connectionState, isTlsSocket, readPeerChain } from './peer.js';
+
+/**
+ * The controller's decision for the connection `socket`, computed once per connection and settings
+ * epoch: keep-alive requests reuse it; after a settings change the next request decides again.
+ * The chain comes from what the connection shows, never from `socket.authorized` (a resumed TLS 1.3
+ * session without a certificate is reported authorized by Node, nodejs/node#35317): no certificate
+ * visible is "no certificate". A socket that is not TLS is decided as presenting no certificate.
+ *
+ * @example
+ * const decision = await decideSocket(controller, req.socket);
+ * if (decision.action === 'deny') { res.statusCode = 403; res.end(decision.denial?.message); }
+ */
+export function decideSocket(controller: Controller, socket: Socket | TLSSocket | null | undefined): Promise<Decision> {
+  if (!socket || !isTlsSocket(socket)) return controller.decide(null);
+  const state = connectionState(socket, true);
+  if (!state) return controller.decide(null); // an HTTP/2 proxy whose session is gone: no certificate
+  const epoch = controller.epoch;
+  const entry = state.decisions.get(controller);
+  if (entry && entry.epoch === epoch) return entry.decision;
+  // Read once per connection (attached servers read it at the end of the handshake already).
+  if (state.chain === undefined) state.chain = readPeerChain(socket);
+  const decision = controller.decide(state.chain ?? null);
+  state.decisions.set(controller, { epoch, decision });
+  decision.catch(() => {
+    if (state.decisions.get(controller)?.decision === decision) state.decisions.delete(controller);
+  });
+  return decision;
+}
+
+/**
+ * The decision for an HTTP/2 stream: the decision of its session's connection ({@link decideSocket}),
+ * so every stream of one session shares one validation, and a stream of a session decided under
+ * older settings is decided again. A stream whose session is already gone is "no certificate".
+ *
+ * @example
+ * server.on('stream', async (stream, headers) => {
+ *   const d = await decideStream(controller, stream);
+ * });
+ */
+export function decideStream(controller: Controller, stream: ServerHttp2Stream): Promise<Decision> {
+  let socket: TLSSocket | undefined;
+  try {
+    socket = stream.session?.socket as TLSSocket | undefined;
+  } catch {
+    socket = undefined;
+  }
+  return decideSocket(controller, socket ?? null);
+}
