@@ -100,6 +100,7 @@ export function settingsRouter(controller: Controller, options: ConsoleApiOption
         headers: req.headers,
         decision,
         peerChain: peerChainFromSocket(req.socket),
+        query: req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '',
         // A JSON body parser mounted in front (express.json()) may have consumed the stream already.
         readBody: (limit) => readRequestBodyOrParsed(req, req.body, limit),
       });

@@ -96,6 +96,7 @@ export function settingsRouter(controller: Controller, options: ConsoleApiOption
       headers: ctx.headers,
       decision,
       peerChain: peerChainFromSocket(ctx.req.socket),
+      query: ctx.querystring,
       readBody: (limit) => readRequestBodyOrParsed(ctx.req, (ctx.request as { body?: unknown }).body, limit),
     });
     if (r === null) return next();

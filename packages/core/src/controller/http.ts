@@ -9,7 +9,9 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { DENIAL_PAGE_CSP, renderDenialPage } from '../denial-page.js';
 import { CertgateError } from '../errors.js';
-import type { Refusal } from '../mode/machine.js';
+import { CONFIRM_WINDOW_LIMITS, type Refusal } from '../mode/machine.js';
+import { EXTENSION_ROUTES, handleExtensionRoute, metricsResponse } from '../preview/console-routes.js';
+import { expiresInDays } from '../warnings.js';
 import type { ChangeOutcome, Controller, ControllerRefusal, Decision, SaveRequest, SettingsView } from './index.js';
 
 /** A response to write: status, headers and the body text. */
@@ -37,6 +39,8 @@ export interface ApiRequest {
   peerChain: readonly Uint8Array[] | null;
   /** Reads the body; called at most once, only after authentication succeeded. */
   readBody(limitBytes: number): Promise<BodyResult>;
+  /** The query string without `?` (e.g. `limit=10` for `GET /api/audit?limit=10`). Default none. */
+  query?: string;
 }
 
 /** Options of {@link createConsoleApi}. */
@@ -49,6 +53,12 @@ export interface ConsoleApiOptions {
   bodyLimitBytes?: number;
   /** The path prefix of the API. Default `/api`. */
   prefix?: string;
+  /**
+   * `GET /metrics` (served when the controller has a `metrics` sink): its path (default `/metrics`) and
+   * who may read it: `admin` (default: Basic auth like `/api/`) or `public`. In `enforced` the
+   * certificate gate applies first either way. `false`: not served.
+   */
+  metrics?: { path?: string; access?: 'admin' | 'public' } | false;
 }
 
 /** The console API. `handle` returns null for paths outside the prefix. */
@@ -81,6 +91,9 @@ export function errorResponse(status: number, error: { code: string; message: st
 export function statusForRefusal(code: ControllerRefusal['code'] | string): number {
   switch (code) {
     case 'VERSION_CONFLICT':
+    case 'NO_PENDING_CONFIRMATION':
+    case 'CONFIRMATION_EXPIRED':
+    case 'CONFIRMATION_NOT_DUE':
     case 'MTLS_UNAVAILABLE':
     case 'MTLS_ENABLED':
       return 409;
@@ -91,6 +104,7 @@ export function statusForRefusal(code: ControllerRefusal['code'] | string): numb
     case 'CA_INVALID':
     case 'INVALID_JSON':
     case 'INVALID_BODY':
+    case 'INVALID_QUERY':
       return 400;
     case 'PAYLOAD_TOO_LARGE':
       return 413;
@@ -229,13 +243,17 @@ export function parseMtlsSaveBody(text: string): Parsed<SaveRequest> {
   if (!p.ok) return p;
   const o = p.value;
   const bad = (message: string): Parsed<SaveRequest> => ({ ok: false, code: 'INVALID_BODY', message });
-  const unknown = unknownFields(o, ['enabled', 'enforce', 'caPem', 'version']);
+  const unknown = unknownFields(o, ['enabled', 'enforce', 'caPem', 'version', 'confirmWithinSec']);
   if (unknown) return bad(unknown);
   if (typeof o.enabled !== 'boolean') return bad('"enabled" must be true or false.');
   if (typeof o.enforce !== 'boolean') return bad('"enforce" must be true or false.');
   if (o.caPem !== undefined && typeof o.caPem !== 'string') return bad('"caPem" must be a string of PEM text.');
   const v = checkVersion(o);
   if (v) return bad(v);
+  const w = o.confirmWithinSec;
+  const { minSec, maxSec } = CONFIRM_WINDOW_LIMITS;
+  if (w !== undefined && (typeof w !== 'number' || !Number.isSafeInteger(w) || w < minSec || w > maxSec)) return bad(`"confirmWithinSec" must be an integer ${minSec}…${maxSec} (seconds).`);
+  if (w !== undefined && !(o.enabled && o.enforce)) return bad('"confirmWithinSec" goes with "enabled": true and "enforce": true.');
   return {
     ok: true,
     value: {
@@ -243,6 +261,7 @@ export function parseMtlsSaveBody(text: string): Parsed<SaveRequest> {
       enforce: o.enforce,
       ...(o.caPem !== undefined ? { caPem: o.caPem as string } : {}),
       ...(o.version !== undefined ? { version: o.version as number } : {}),
+      ...(w !== undefined ? { confirmWithinSec: w as number } : {}),
     },
   };
 }
@@ -273,12 +292,14 @@ export interface WhoamiView {
     serialNumber: string;
     fingerprint256: string;
     notAfter: string;
+    /** Whole days until `notAfter` (negative: expired), null when unknown. */
+    expiresInDays: number | null;
     san: { dns: string[]; email: string[]; uri: string[]; ip: string[]; spiffeId: string | null };
   };
 }
 
 /** `GET /api/whoami` from a decision. A certificate that was presented but not checked (mode `disabled`) has `verdict.code: 'NOT_CHECKED'`. */
-export function whoamiView(user: string, decision: Decision): WhoamiView {
+export function whoamiView(user: string, decision: Decision, now: Date = new Date()): WhoamiView {
   const c = decision.certificate;
   const v = decision.verdict;
   if (!c && !v) return { user, clientCertificate: null };
@@ -293,6 +314,7 @@ export function whoamiView(user: string, decision: Decision): WhoamiView {
       serialNumber: c?.serialNumber ?? '',
       fingerprint256: c?.fingerprint256 ?? '',
       notAfter: c?.notAfter ?? '',
+      expiresInDays: c ? expiresInDays(c.notAfter, now) : null,
       san: c?.san ?? empty,
     },
   };
@@ -362,24 +384,27 @@ export function createConsoleApi(controller: Controller, options: ConsoleApiOpti
     '/settings/mtls': ['GET', 'PUT'],
     '/settings/login': ['GET', 'PUT'],
     '/whoami': ['GET'],
+    ...EXTENSION_ROUTES,
   };
+  const metricsPath = options.metrics === false ? null : (options.metrics?.path ?? '/metrics');
+  const metricsPublic = options.metrics !== false && options.metrics?.access === 'public';
 
   /** Reads and parses a PUT body; a refusal here is audited like any other attempt. */
   async function body<T>(
     request: ApiRequest,
-    action: string,
+    action: string | null,
     requester: { actor: string; peerChain: readonly Uint8Array[] | null },
     parse: (text: string) => { ok: true; value: T } | { ok: false; code: string; message: string },
   ): Promise<{ ok: true; value: T } | { ok: false; response: HttpResponse }> {
     const b = await request.readBody(bodyLimitBytes);
     if (!b.ok) {
-      await controller.recordRefused(action, requester, b);
+      if (action !== null) await controller.recordRefused(action, requester, b);
       const status = b.code === 'PAYLOAD_TOO_LARGE' ? 413 : 400;
       return { ok: false, response: errorResponse(status, { code: b.code, message: b.message }, {}, status === 413 ? { connection: 'close' } : {}) };
     }
     const parsed = parse(b.text);
     if (!parsed.ok) {
-      await controller.recordRefused(action, requester, parsed);
+      if (action !== null) await controller.recordRefused(action, requester, parsed);
       return { ok: false, response: errorResponse(400, { code: parsed.code, message: parsed.message }) };
     }
     return parsed;
@@ -394,8 +419,10 @@ export function createConsoleApi(controller: Controller, options: ConsoleApiOpti
     bodyLimitBytes,
     async handle(request) {
       const { path } = request;
-      if (path !== prefix && !path.startsWith(`${prefix}/`)) return null;
+      const isMetrics = path === metricsPath && controller.metrics !== null && request.method.toUpperCase() === 'GET';
+      if (!isMetrics && path !== prefix && !path.startsWith(`${prefix}/`)) return null;
       if (request.decision.action === 'deny') return denialResponse(request.decision, request, prefix);
+      if (isMetrics && metricsPublic) return metricsResponse(controller, errorResponse);
 
       const creds = parseBasic(request.headers.authorization);
       if (!creds || !sameText(creds.user, 'admin')) return unauthorizedFor(request.headers);
@@ -406,6 +433,7 @@ export function createConsoleApi(controller: Controller, options: ConsoleApiOpti
         ok = false;
       }
       if (!ok) return unauthorizedFor(request.headers);
+      if (isMetrics) return metricsResponse(controller, errorResponse);
 
       const sub = path.slice(prefix.length);
       const methods = routes[sub];
@@ -414,7 +442,17 @@ export function createConsoleApi(controller: Controller, options: ConsoleApiOpti
       if (!methods.includes(method)) return errorResponse(405, { code: 'METHOD_NOT_ALLOWED', message: `Use ${methods.join(' or ')}.` }, {}, { allow: methods.join(', ') });
       const requester = { actor: creds.user, peerChain: request.peerChain };
 
-      if (sub === '/whoami') return jsonResponse(200, whoamiView(creds.user, request.decision));
+      if (sub === '/whoami') return jsonResponse(200, whoamiView(creds.user, request.decision, controller.now()));
+      const extension = await handleExtensionRoute(sub, method, {
+        controller,
+        request,
+        requester,
+        json: jsonResponse,
+        error: (status, e) => errorResponse(status, e),
+        body: (action, parse) => body(request, action, requester, parse),
+        change: changeResponse,
+      });
+      if (extension) return extension;
 
       if (sub === '/settings/mtls') {
         if (method === 'GET') {
