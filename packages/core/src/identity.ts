@@ -2,23 +2,34 @@
  * @module
  * The normalised identity of a certificate: RFC 4514 names, SANs by type, serial, fingerprints.
  */
-import { createHash } from 'node:crypto';
-import type { GeneralName, ParsedCertificate } from './cert/model.js';
+import type { GeneralName, Name, ParsedCertificate } from './cert/model.js';
+import { sha256Hex } from './hash.js';
 import { formatName, nameAttributes } from './cert/name.js';
+import { serialHex } from './cert/parse.js';
 import type { CertificateSummary, ClientIdentity, SubjectAltNames } from './types.js';
 
 const CN_OID = '2.5.4.3';
 
 /** Upper-case hex pairs joined by colons, as node:crypto prints fingerprints. */
 export function colonHex(hexLower: string): string {
-  return hexLower.toUpperCase().replace(/(..)(?!$)/g, '$1:');
+  const up = hexLower.toUpperCase();
+  let out = up.slice(0, 2);
+  for (let i = 2; i < up.length; i += 2) out += `:${up.slice(i, i + 2)}`;
+  return out;
 }
 
-/** Serial number content octets → upper-case hex without leading zero octets (as node:crypto prints it). */
-export function serialHex(serial: Uint8Array): string {
-  let i = 0;
-  while (i < serial.length - 1 && serial[i] === 0) i++;
-  return Buffer.from(serial.subarray(i)).toString('hex').toUpperCase();
+// Names and summaries of certificates that stay in memory (anchors, cached intermediates) are
+// computed once; the validator never mutates a parsed certificate.
+const nameText = new WeakMap<Name, string>();
+const summaries = new WeakMap<ParsedCertificate, CertificateSummary>();
+
+function nameString(name: Name): string {
+  let s = nameText.get(name);
+  if (s === undefined) {
+    s = formatName(name);
+    nameText.set(name, s);
+  }
+  return s;
 }
 
 /** IPv4 dotted quad or RFC 5952 IPv6 text for 4 or 16 address bytes. */
@@ -58,15 +69,21 @@ export function subjectAltNames(names: readonly GeneralName[] | undefined): Subj
 
 /** The public summary of one certificate. */
 export function summarize(cert: ParsedCertificate): CertificateSummary {
-  return {
-    subject: formatName(cert.subject),
-    issuer: formatName(cert.issuer),
-    serialNumber: serialHex(cert.serialNumber),
-    notBefore: new Date(cert.notBefore),
-    notAfter: new Date(cert.notAfter),
-    fingerprint256: colonHex(cert.sha256),
-    der: cert.der,
-  };
+  let cached = summaries.get(cert);
+  if (cached === undefined) {
+    cached = Object.freeze({
+      subject: nameString(cert.subject),
+      issuer: nameString(cert.issuer),
+      serialNumber: serialHex(cert.serialNumber),
+      notBefore: new Date(cert.notBefore),
+      notAfter: new Date(cert.notAfter),
+      fingerprint256: colonHex(cert.sha256),
+      der: cert.der,
+    });
+    summaries.set(cert, cached);
+  }
+  // A fresh object per result (callers may annotate it); the Dates are copied too.
+  return { ...cached, notBefore: new Date(cert.notBefore), notAfter: new Date(cert.notAfter) };
 }
 
 /** The identity of a validated leaf; `path` is leaf first, trust anchor last. */
@@ -74,17 +91,17 @@ export function identityOf(leaf: ParsedCertificate, path: readonly ParsedCertifi
   const subjectAttributes = nameAttributes(leaf.subject);
   const cns = subjectAttributes.filter((a) => a.oid === CN_OID);
   return {
-    subject: formatName(leaf.subject),
+    subject: nameString(leaf.subject),
     subjectAttributes,
-    issuer: formatName(leaf.issuer),
+    issuer: nameString(leaf.issuer),
     issuerAttributes: nameAttributes(leaf.issuer),
     commonName: cns.length > 0 ? cns[cns.length - 1]!.value : null,
     san: subjectAltNames(leaf.subjectAltName),
     serialNumber: serialHex(leaf.serialNumber),
     fingerprint256: colonHex(leaf.sha256),
-    spkiSha256: createHash('sha256').update(leaf.spki.der).digest('base64'),
+    spkiSha256: Buffer.from(sha256Hex(leaf.spki.der), 'hex').toString('base64'),
     notBefore: new Date(leaf.notBefore),
     notAfter: new Date(leaf.notAfter),
-    chainFingerprints256: path.map((c) => colonHex(c.sha256)),
+    chainFingerprints256: path.map((c) => (c === leaf ? colonHex(c.sha256) : summarize(c).fingerprint256)),
   };
 }

@@ -5,6 +5,8 @@
  */
 import { parseCertificate } from './cert/parse.js';
 import type { ParsedCertificate } from './cert/model.js';
+import type { SignatureCheck } from './cert/signature.js';
+import { LruMap } from './lru.js';
 import { parseCrlCached, readCrlPemBlocks, type ParsedCrl } from './cert/crl.js';
 import { formatName } from './cert/name.js';
 import { CrlSet } from './revocation/crl-set.js';
@@ -63,6 +65,17 @@ export interface TrustStoreInternals {
   anchorHashes: Set<string>;
   intermediates: ParsedCertificate[];
   crls: CrlSet;
+  /** Parsed chain certificates by SHA-256 of their DER (intermediates clients send again and again). */
+  parsed: LruMap<string, ParsedCertificate>;
+  /** Signature checks by `${child.sha256}:${issuer.sha256}:${allowWeak}` (a pure function of those bytes). */
+  edges: LruMap<string, SignatureCheck>;
+}
+
+/** Bounds of the per-store caches. */
+export const STORE_CACHE_LIMITS = Object.freeze({ parsedCertificates: 2048, signatureChecks: 8192 });
+
+function newCaches(): Pick<TrustStoreInternals, 'parsed' | 'edges'> {
+  return { parsed: new LruMap(STORE_CACHE_LIMITS.parsedCertificates), edges: new LruMap(STORE_CACHE_LIMITS.signatureChecks) };
 }
 
 const internals = new WeakMap<TrustStore, TrustStoreInternals>();
@@ -213,7 +226,7 @@ export class TrustStore {
       else anchorsBySubject.set(a.subject.key, [a]);
     }
     return new TrustStore(
-      { anchors, anchorsBySubject, anchorHashes: new Set(anchors.map((a) => a.sha256)), intermediates, crls },
+      { anchors, anchorsBySubject, anchorHashes: new Set(anchors.map((a) => a.sha256)), intermediates, crls, ...newCaches() },
       problems,
     );
   }
@@ -231,6 +244,6 @@ export class TrustStore {
     const i = storeInternals(this);
     const problems = this.problems.filter((p) => p.source !== 'crls');
     const set = new CrlSet(parseCrls(list, problems));
-    return new TrustStore({ ...i, crls: set }, problems);
+    return new TrustStore({ ...i, crls: set, ...newCaches() }, problems);
   }
 }

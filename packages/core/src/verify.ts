@@ -8,6 +8,7 @@ import { buildAndValidate } from './cert/path.js';
 import { KEY_USAGE_BITS, type Failure, type ResolvedVerifyOptions } from './cert/validate.js';
 import { CertgateOptionError } from './errors.js';
 import { identityOf, summarize } from './identity.js';
+import { sha256Hex } from './hash.js';
 import { readPemBlocks } from './pem.js';
 import { checkPathRevocation } from './revocation/check.js';
 import { storeInternals, type TrustStore } from './trust-store.js';
@@ -191,7 +192,14 @@ export async function verifyChain(chain: readonly CertificateInput[], store: Tru
   let firstBad: { index: number; message: string } | null = null;
   for (let k = 1; k < ders.length; k++) {
     try {
-      pool.push(parseCertificate(ders[k]!.der));
+      const der = ders[k]!.der;
+      const h = sha256Hex(der);
+      let c = inner.parsed.get(h);
+      if (!c) {
+        c = parseCertificate(der);
+        inner.parsed.set(h, c);
+      }
+      pool.push(c);
     } catch (err) {
       firstBad ??= { index: ders[k]!.index, message: (err as Error).message };
     }
@@ -217,7 +225,7 @@ export async function verifyChain(chain: readonly CertificateInput[], store: Tru
         };
 
   const built = buildAndValidate(
-    { leaf, pool, anchorsBySubject: inner.anchorsBySubject, anchorHashes: inner.anchorHashes, ...(accept ? { accept } : {}) },
+    { leaf, pool, anchorsBySubject: inner.anchorsBySubject, anchorHashes: inner.anchorHashes, edgeCache: inner.edges, ...(accept ? { accept } : {}) },
     opts,
   );
   if (!built.ok) {

@@ -15,7 +15,7 @@
  * issuingDistributionPoint); unknown critical CRL extensions and unknown critical entry extensions are
  * listed separately (RFC 5280 §5.2, §5.3: such a CRL must not be used).
  */
-import * as nodeCrypto from 'node:crypto';
+import { sha256Hex } from '../hash.js';
 import {
   DerError,
   DerReader,
@@ -150,11 +150,6 @@ export interface ParsedCrl {
   lookup(serial: Uint8Array): CrlEntryInfo[];
 }
 
-const oneShotHash = (nodeCrypto as { hash?: (alg: string, data: Uint8Array, enc: 'hex') => string }).hash;
-function sha256Hex(der: Uint8Array): string {
-  if (oneShotHash !== undefined) return oneShotHash('sha256', der, 'hex');
-  return nodeCrypto.createHash('sha256').update(der).digest('hex');
-}
 
 /** A serial number's content octets as a Map key (one UTF-16 unit per octet). */
 export function serialKey(v: Uint8Array): string {

@@ -13,7 +13,7 @@
  * malformed: its OID is listed in `unknownCriticalExtensions` for validation to refuse.
  * Profile rules that do not prevent parsing go to `profileProblems` (see the model).
  */
-import * as nodeCrypto from 'node:crypto';
+import { sha256Hex } from '../hash.js';
 import {
   DerError,
   DerReader,
@@ -400,14 +400,6 @@ export function dnsSyntaxProblem(name: string): string | null {
   }
   if (/^[0-9]+$/.test(labels[labels.length - 1]!)) return 'looks like an IP address (its last label is numeric); IP addresses belong in iPAddress';
   return null;
-}
-
-/** SHA-256 hex of bytes. */
-const oneShotHash = (nodeCrypto as { hash?: (alg: string, data: Uint8Array, enc: 'hex') => string }).hash;
-function sha256Hex(der: Uint8Array): string {
-  // crypto.hash (Node ≥ 20.12) is a one-shot digest, several times cheaper than createHash for small inputs.
-  if (oneShotHash !== undefined) return oneShotHash('sha256', der, 'hex');
-  return nodeCrypto.createHash('sha256').update(der).digest('hex');
 }
 
 /**

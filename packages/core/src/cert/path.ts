@@ -9,7 +9,7 @@
  * first that passes wins.
  */
 import type { ParsedCertificate } from './model.js';
-import { verifySignature } from './signature.js';
+import { verifySignature, type SignatureCheck } from './signature.js';
 import { describe, validatePath, type DeferredSignature, type Failure, type ResolvedVerifyOptions } from './validate.js';
 import { formatName } from './name.js';
 import { KeyAlg } from './oids.js';
@@ -32,6 +32,8 @@ export interface BuildInput<T = never> {
   pool: readonly ParsedCertificate[];
   anchorsBySubject: ReadonlyMap<string, readonly ParsedCertificate[]>;
   anchorHashes: ReadonlySet<string>;
+  /** Signature checks shared across verifications (the trust store's), keyed child:issuer:allowWeak. */
+  edgeCache?: { get(key: string): SignatureCheck | undefined; set(key: string, value: SignatureCheck): void };
   /**
    * A last check of a path that passed §6.1 (revocation): a failure makes the builder try the next
    * alternative; anything else is kept with the result as `extra`.
@@ -104,8 +106,15 @@ export function buildAndValidate<T = never>(input: BuildInput<T>, opts: Resolved
     if (issuer.spki.algorithm.oid === KeyAlg.dsa && !issuer.spki.algorithm.params) {
       r = 'deferred';
     } else {
-      signatureChecks++;
-      r = verifySignature(child, issuer.spki, { allowWeak: opts.allowWeakAlgorithms, inheritedDsaParams: null });
+      const sharedKey = `${key}:${opts.allowWeakAlgorithms ? 1 : 0}`;
+      const shared = input.edgeCache?.get(sharedKey);
+      if (shared) {
+        r = shared;
+      } else {
+        signatureChecks++;
+        r = verifySignature(child, issuer.spki, { allowWeak: opts.allowWeakAlgorithms, inheritedDsaParams: null });
+        input.edgeCache?.set(sharedKey, r);
+      }
     }
     edgeCache.set(key, r);
     return r;

@@ -16,8 +16,8 @@
  * does not fit the algorithm, or a signature that does not verify, is `BAD_SIGNATURE`.
  * {@link verifySignature} never throws.
  */
-import { type KeyObject, createPublicKey, verify as cryptoVerify, constants } from 'node:crypto';
-import { DerError, DerReader, Tag, checkNull, ctxCons, decodeOid, decodeUint } from '../der/reader.js';
+import { type JsonWebKey, type KeyObject, createPublicKey, verify as cryptoVerify, constants } from 'node:crypto';
+import { DerError, DerReader, Tag, checkInteger, checkNull, ctxCons, decodeOid, decodeUint } from '../der/reader.js';
 import { tlv } from '../der/writer.js';
 import type { AlgorithmIdentifier, SubjectPublicKeyInfo } from './model.js';
 import { Curve, Hash, KeyAlg, MGF1, SigAlg } from './oids.js';
@@ -108,20 +108,63 @@ function paramsAbsentOrNull(params: Uint8Array | null): boolean {
 const KEY_CACHE_MAX = 512;
 const keyCache = new Map<string, KeyObject | null>();
 
-function keyFor(spkiDer: Uint8Array): KeyObject | null {
+function keyFor(spkiDer: Uint8Array, spki: SubjectPublicKeyInfo | null): KeyObject | null {
   const buf = Buffer.from(spkiDer.buffer, spkiDer.byteOffset, spkiDer.byteLength);
   const id = buf.toString('base64');
   const hit = keyCache.get(id);
   if (hit !== undefined) return hit;
   let key: KeyObject | null;
   try {
-    key = createPublicKey({ key: buf, format: 'der', type: 'spki' });
+    // OpenSSL 3's DER decoders are slow (~100 µs a key); the JWK path is 3-30× faster for these types.
+    const jwk = spki ? jwkOf(spki) : null;
+    key = jwk ? createPublicKey({ key: jwk, format: 'jwk' }) : createPublicKey({ key: buf, format: 'der', type: 'spki' });
   } catch {
     key = null;
   }
   if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
   keyCache.set(id, key);
   return key;
+}
+
+const P256_PARAMS = Buffer.from('06082a8648ce3d030107', 'hex');
+
+/**
+ * The same public key as a JWK, for the key types whose JWK import is cheaper than DER: RSA
+ * (rsaEncryption, NULL parameters), Ed25519, Ed448, and P-256 with an uncompressed point (OpenSSL
+ * checks the point is on the curve either way). Null for anything else, which is imported from DER.
+ */
+function jwkOf(spki: SubjectPublicKeyInfo): JsonWebKey | null {
+  const pk = spki.publicKey;
+  const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
+  switch (spki.algorithm.oid) {
+    case KeyAlg.rsaEncryption: {
+      if (!paramsAbsentOrNull(spki.algorithm.params)) return null;
+      const r = new DerReader(pk);
+      const s = r.enter(Tag.SEQUENCE, 'RSAPublicKey');
+      let n = s.read(Tag.INTEGER, 'RSAPublicKey modulus');
+      let e = s.read(Tag.INTEGER, 'RSAPublicKey publicExponent');
+      s.end('RSAPublicKey');
+      r.end('RSAPublicKey');
+      checkInteger(n, 'RSAPublicKey modulus');
+      checkInteger(e, 'RSAPublicKey publicExponent');
+      if (n[0]! & 0x80 || e[0]! & 0x80) return null; // negative: let the DER import refuse it
+      if (n[0] === 0) n = n.subarray(1);
+      if (e[0] === 0) e = e.subarray(1);
+      if (n.length === 0 || e.length === 0) return null;
+      return { kty: 'RSA', n: b64(n), e: b64(e) };
+    }
+    case KeyAlg.ed25519:
+      return spki.algorithm.params === null && pk.length === 32 ? { kty: 'OKP', crv: 'Ed25519', x: b64(pk) } : null;
+    case KeyAlg.ed448:
+      return spki.algorithm.params === null && pk.length === 57 ? { kty: 'OKP', crv: 'Ed448', x: b64(pk) } : null;
+    case KeyAlg.ecPublicKey: {
+      const p = spki.algorithm.params;
+      if (!p || !P256_PARAMS.equals(p) || pk.length !== 65 || pk[0] !== 4) return null;
+      return { kty: 'EC', crv: 'P-256', x: b64(pk.subarray(1, 33)), y: b64(pk.subarray(33)) };
+    }
+    default:
+      return null;
+  }
 }
 
 /** Empty the imported-key cache (for tests and long-running processes that want to drop keys). */
@@ -421,7 +464,7 @@ function verifyInner(signed: SignedData, spki: SubjectPublicKeyInfo, options: Ve
   }
 
   if (signed.signature.length === 0) return fail('BAD_SIGNATURE', 'The signature value is empty or not a whole number of octets.');
-  const key = keyFor(keyDer);
+  const key = keyFor(keyDer, keyDer === spki.der ? spki : null);
   if (key === null) return fail('BAD_SIGNATURE', `The issuer's ${keyName(keyOid)} public key could not be read.`);
 
   const data = signed.tbs;
