@@ -47,3 +47,8 @@ export {
   type Matcher,
   type Authorization,
 } from './rules/index.js';
+export { createEnforcementPreview, type EnforcementPreview, type PreviewOptions, type PreviewReport, type PreviewClient, type PreviewVerifier } from './preview/index.js';
+export { EXTENSION_ROUTES, AUDIT_LIMITS, auditEventView, parseAuditLimit, parsePreviewBody, parseConfirmBody, type AuditEventView } from './preview/console-routes.js';
+export { caExpiryWarnings, expiresInDays, DEFAULT_EXPIRY_WARNING_DAYS, DAY_MS, type SettingsWarning, type SettingsWarningCode } from './warnings.js';
+export { CONFIRM_REVERT_ACTOR, pendingConfirmationView } from './confirm/index.js';
+export { decisionMetricCode, type ControllerMetrics, type DecisionMetricCode } from './metrics/sink.js';
