@@ -1,3 +1,4 @@
 import { certgateProject } from '../../vitest.shared.js';
 
+// Type tests (test/*.test-d.ts) run with the unit tests; they resolve @certgate/* through dist types.
 export default certgateProject('koa', { typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' } });

@@ -252,6 +252,21 @@ describe('authorize(decision, rules, appName)', () => {
     const untrusted = await authorize(await controller.decide([expired.der]), onlyAdmin, APP);
     expect(untrusted).toMatchObject({ action: 'deny', denial: { code: 'CLIENT_CERT_UNTRUSTED', reason: 'EXPIRED' } });
     expect(untrusted.authorization).toBeUndefined();
+  });
+
+  it('mounts compose: a later mount never turns an earlier failure into a pass; both rule sets must pass', async () => {
+    const first = await authorize(await controller.decide([admin.der]), allowCommonNames('someone'), APP);
+    expect(first).toMatchObject({ action: 'deny', denial: { code: 'NOT_ALLOWED' } });
+    expect(await authorize(first, onlyAdmin, APP)).toBe(first);
+    const passed = await authorize(await controller.decide([admin.der]), onlyAdmin, APP);
+    expect(await authorize(passed, undefined, APP)).toBe(passed); // a mount without rules keeps the earlier result
+    const both = await authorize(passed, allowIssuers('CN=Some Other CA'), APP);
+    expect(both).toMatchObject({ action: 'deny', denial: { code: 'NOT_ALLOWED' }, authorization: { allowed: false, rule: 'issuer in ["CN=Some Other CA"]' } });
+    // optional: a failed earlier mount stays reported as failed
+    expect((await controller.save({ enabled: true, enforce: false }, { actor: 't', peerChain: null })).ok).toBe(true);
+    const opt = await authorize(await controller.decide([other.der]), onlyAdmin, APP);
+    const again = await authorize(opt, allowCommonNames('someone'), APP);
+    expect(again).toMatchObject({ action: 'allow-unverified', authorization: { allowed: false, rule: 'commonName in ["admin"]' } });
     controller.close();
   });
 });

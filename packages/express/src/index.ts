@@ -68,7 +68,8 @@ export function mtls(controller: Controller, options: MtlsMiddlewareOptions = {}
   const apiPrefix = options.apiPrefix ?? '/api';
   return async function mtlsMiddleware(req: Request, res: Response, next: NextFunction): Promise<void> {
     try {
-      const decision = await authorize(await decideSocket(controller, req.socket), rules, controller.appName);
+      // An earlier mount's decision (and its rules) carries on: the rules of every mount apply.
+      const decision = await authorize(req.clientCertificate ?? (await decideSocket(controller, req.socket)), rules, controller.appName);
       req.clientCertificate = decision;
       if (decision.action !== 'deny') return next();
       if (options.onDenied) return options.onDenied(decision, req, res, next);

@@ -9,7 +9,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { createController, createMemorySettingsStore, type Controller, type Decision } from '@certgate/core';
+import { allowCommonNames, allowIssuers, createController, createMemorySettingsStore, type Controller, type Decision } from '@certgate/core';
 import { createCa, type TestCa, type TestCertificate } from '@certgate/core/testing';
 import { attachController } from '@certgate/tls';
 import { mtls, settingsRouter, type ClientCertificate } from '@certgate/express';
@@ -19,6 +19,7 @@ let serverCa: TestCa;
 let serverCert: TestCertificate;
 let ca: TestCa;
 let alice: TestCertificate;
+let bob: TestCertificate;
 let controller: Controller;
 let server: https.Server;
 let plain: http.Server;
@@ -47,6 +48,7 @@ beforeAll(async () => {
   serverCert = await serverCa.issueServer();
   ca = await createCa({ subject: 'CN=Express CA' });
   alice = await ca.issue({ subject: 'CN=alice' });
+  bob = await ca.issue({ subject: 'CN=bob' });
   controller = await createController({ store: createMemorySettingsStore(), appName: APP });
   const app = express();
   app.use('/custom', mtls(controller, { onDenied: (d, _req, res) => void res.status(451).json({ custom: d.denial?.code }) }));
@@ -57,6 +59,10 @@ beforeAll(async () => {
     res.json({ action: cc?.action, subject: cc?.identity?.subject ?? null });
   });
   app.get('/custom/x', (_req, res) => void res.json({ ok: true }));
+  const echo = (req: express.Request, res: express.Response) =>
+    void res.json({ subject: req.clientCertificate?.identity?.subject ?? null, authorized: req.clientCertificate?.authorization?.allowed ?? null });
+  app.get('/alice-only', mtls(controller, { rules: allowCommonNames('alice') }), echo);
+  app.get('/alice-from-other-ca', mtls(controller, { rules: allowCommonNames('alice') }), mtls(controller, { rules: allowIssuers('CN=Other CA') }), echo);
   server = https.createServer({ key: serverCert.keyPem, cert: serverCert.pem }, app);
   attachController(server, controller);
   server.listen(0, '127.0.0.1');
@@ -107,6 +113,20 @@ describe('mtls() middleware', () => {
     const r = await get('/custom/x');
     expect(r.status).toBe(451);
     expect(JSON.parse(r.text)).toEqual({ custom: 'CLIENT_CERT_MISSING' });
+  });
+
+  it('per-route rules: NOT_ALLOWED for a valid certificate the rule refuses; mounts compose; other routes unaffected', async () => {
+    const ok = await get('/alice-only', { cert: alice });
+    expect(JSON.parse(ok.text)).toEqual({ subject: 'CN=alice', authorized: true });
+    const no = await get('/alice-only', { cert: bob });
+    expect(no.status).toBe(403);
+    expect(JSON.parse(no.text).error.code).toBe('NOT_ALLOWED');
+    const html = await get('/alice-only', { cert: bob, accept: 'text/html' });
+    expect(html.status).toBe(403);
+    expect(html.text).toContain('not allowed here');
+    // the second mount's rule fails for alice too: both must pass
+    expect(JSON.parse((await get('/alice-from-other-ca', { cert: alice })).text).error.code).toBe('NOT_ALLOWED');
+    expect((await get('/me', { cert: bob })).status).toBe(200);
   });
 
   it('plain HTTP (no TLS socket) is "no certificate": denied in enforced mode', async () => {

@@ -69,7 +69,8 @@ export function mtls(controller: Controller, options: MtlsMiddlewareOptions = {}
   const rules = resolveRules(options.rules, 'mtls');
   const apiPrefix = options.apiPrefix ?? '/api';
   return async function mtlsMiddleware(ctx, next) {
-    const decision = await authorize(await decideSocket(controller, ctx.req.socket), rules, controller.appName);
+    // An earlier mount's decision (and its rules) carries on: the rules of every mount apply.
+    const decision = await authorize(ctx.state.clientCertificate ?? (await decideSocket(controller, ctx.req.socket)), rules, controller.appName);
     ctx.state.clientCertificate = decision;
     if (decision.action !== 'deny') return next();
     if (options.onDenied) return options.onDenied(decision, ctx as unknown as Context, next);

@@ -14,6 +14,7 @@
  * - `enforced`: a failing rule denies with 403 and the code `NOT_ALLOWED`, distinct from an untrusted
  *   chain (`CLIENT_CERT_UNTRUSTED`).
  * - A rule that throws (or a predicate that rejects) fails closed: it counts as "not allowed".
+ * - Mounts compose: a gate mounted app-wide and again on a route with other rules applies both.
  *
  * Matching: name attributes compare as RFC 5280 §7.1 does (case-insensitive, insignificant spaces);
  * DNS names case-insensitively, with `*.example.com` matching exactly one extra label; e-mail
@@ -388,9 +389,11 @@ export async function evaluateRule(rule: Rule, identity: ClientIdentity): Promis
 
 /**
  * Applies `rules` to a controller decision (per request; the decision itself is per connection).
- * Returns the decision unchanged when there are no rules, it is already a denial, or the mode is
- * `disabled`; otherwise a copy with `authorization` set and, on failure, `action` lowered to
- * `allow-unverified` (optional) or `deny` with `NOT_ALLOWED` (enforced).
+ * Returns the decision unchanged when there are no rules, it is already a denial, the mode is
+ * `disabled`, or an earlier mount's rules already failed on it; otherwise a copy with `authorization`
+ * set and, on failure, `action` lowered to `allow-unverified` (optional) or `deny` with `NOT_ALLOWED`
+ * (enforced). Adapters pass the decision an earlier mount attached, so the rules of every mount on
+ * a request's way apply (all of them must pass).
  *
  * @example
  * const decision = await authorize(await decideSocket(controller, req.socket), allowCommonNames('alice'), controller.appName);
@@ -398,6 +401,8 @@ export async function evaluateRule(rule: Rule, identity: ClientIdentity): Promis
 export async function authorize(decision: Decision, rules: Rule | readonly Rule[] | undefined, appName: string): Promise<Decision> {
   const r = resolveRules(rules);
   if (!r || decision.action === 'deny' || decision.mode === 'disabled') return decision;
+  // Mounts compose: an earlier mount's failed rules stay failed, whatever this mount's rules say.
+  if (decision.authorization?.allowed === false) return decision;
   const identity = decision.identity;
   let authorization: Authorization;
   if (identity !== null && decision.verdict?.ok === true) {
