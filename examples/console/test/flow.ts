@@ -90,7 +90,7 @@ export function consoleFlow(title: string, startConsole: StartConsole): void {
     });
 
     it('starts disabled', async () => {
-      expect(await settings()).toEqual({ mode: 'disabled', version: 0, available: true, unavailableReason: null, ca: null, updatedAt: null, updatedBy: null });
+      expect(await settings()).toEqual({ mode: 'disabled', version: 0, available: true, unavailableReason: null, ca: null, updatedAt: null, updatedBy: null, pendingConfirmation: null, warnings: [] });
     });
 
     it('bad uploads are refused with 400 and the lint problems; nothing changes', async () => {
