@@ -126,10 +126,10 @@ function invalid(message: string): CertgateError {
   return new CertgateError('ERR_CERTGATE_INVALID_OPTION', `attachController: ${message}`);
 }
 
-function boundOption(name: string, value: unknown, dflt: number): number {
-  if (value === undefined) return dflt;
+function boundOption(name: string, value: unknown, whenUndefined: number, whenTrue: number): number {
+  if (value === undefined) return whenUndefined;
   if (value === false) return 0;
-  if (value === true) return dflt;
+  if (value === true) return whenTrue;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 1_000_000) {
     throw invalid(`"${name}" must be a boolean or an integer from 0 to 1000000`);
   }
@@ -178,8 +178,8 @@ export function attachController(server: TlsServer, controller: Controller, opti
   for (const k of ['onError', 'onHandshakeDenied'] as const) {
     if (options[k] !== undefined && typeof options[k] !== 'function') throw invalid(`"${k}" must be a function`);
   }
-  const sessionMax = boundOption('sessionCache', options.sessionCache, DEFAULT_SESSION_CACHE_ENTRIES);
-  const rememberMax = boundOption('resumptionIntermediates', options.resumptionIntermediates, DEFAULT_RESUMPTION_INTERMEDIATES);
+  const sessionMax = boundOption('sessionCache', options.sessionCache, 0, DEFAULT_SESSION_CACHE_ENTRIES);
+  const rememberMax = boundOption('resumptionIntermediates', options.resumptionIntermediates, DEFAULT_RESUMPTION_INTERMEDIATES, DEFAULT_RESUMPTION_INTERMEDIATES);
   if (sessionMax > 0 && (server.listenerCount('newSession') > 0 || server.listenerCount('resumeSession') > 0)) {
     throw invalid('"sessionCache" cannot be used on a server that already has newSession/resumeSession listeners');
   }
