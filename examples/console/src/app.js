@@ -8,6 +8,7 @@ import https from 'node:https';
 import { join, resolve } from 'node:path';
 import express from 'express';
 import { createController, createFileAuditLog, createFileSettingsStore } from '@certgate/core';
+import { createPrometheusMetrics } from '@certgate/core/metrics';
 import { attachController } from '@certgate/tls';
 import { mtls, settingsRouter } from '@certgate/express';
 import { ensureServerCertificate } from './dev-certs.js';
@@ -36,6 +37,8 @@ const PAGE_FILES = {
  * @property {string} [breakGlass] `optional` or `disabled`: lower the stored mode at start (audited).
  * @property {number} [pollIntervalMs] How often the store looks for changes by other processes. Default 1000.
  * @property {(line: string) => void} [log] Default console.log.
+ * @property {() => Date} [now] The controller's clock (tests move it to pass a confirm window's deadline). Default the system clock.
+ * @property {'admin' | 'public'} [metricsAccess] Who may read `GET /metrics`: `admin` (Basic auth, default) or `public`. The certificate gate applies in `enforced` either way.
  */
 
 /**
@@ -59,7 +62,8 @@ export async function startConsole(options) {
 
   const store = await createFileSettingsStore({ dir: dataDir, pollIntervalMs: options.pollIntervalMs ?? 1000 });
   const audit = createFileAuditLog({ path: join(dataDir, 'audit.jsonl') });
-  const controller = await createController({ store, audit, appName });
+  const metrics = createPrometheusMetrics();
+  const controller = await createController({ store, audit, appName, metrics, ...(options.now ? { now: options.now } : {}) });
 
   if (options.breakGlass !== undefined && options.breakGlass !== '') {
     const mode = options.breakGlass;
@@ -77,7 +81,7 @@ export async function startConsole(options) {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(mtls(controller));
-  app.use(settingsRouter(controller, { authenticate: (_user, pw) => password.check(pw) }));
+  app.use(settingsRouter(controller, { authenticate: (_user, pw) => password.check(pw), metrics: { access: options.metricsAccess ?? 'admin' } }));
   for (const [path, file] of Object.entries(PAGE_FILES)) {
     app.get(path, (_req, res) => {
       res.set({ 'content-type': file.type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
