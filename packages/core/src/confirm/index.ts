@@ -80,10 +80,11 @@ export async function revertIfDue(deps: RevertDeps, reported: Set<string> = new 
   return false;
 }
 
-/** A timer that ticks every `intervalMs` while `running(true)`; unref'd, so it never keeps a process alive. */
+/** A timer that ticks every `intervalMs` while `running(true)` (until `stop()`, for good); unref'd, so it never keeps a process alive. */
 export function createConfirmTimer(intervalMs: number, tick: () => Promise<unknown>): { running(on: boolean): void; stop(): void } {
   let timer: ReturnType<typeof setInterval> | null = null;
   let busy = false;
+  let stopped = false;
   const run = (): void => {
     if (busy) return;
     busy = true;
@@ -93,7 +94,7 @@ export function createConfirmTimer(intervalMs: number, tick: () => Promise<unkno
   };
   return {
     running(on) {
-      if (on && timer === null) {
+      if (on && timer === null && !stopped) {
         timer = setInterval(run, intervalMs);
         timer.unref?.();
       } else if (!on && timer !== null) {
@@ -102,6 +103,7 @@ export function createConfirmTimer(intervalMs: number, tick: () => Promise<unkno
       }
     },
     stop() {
+      stopped = true;
       if (timer !== null) clearInterval(timer);
       timer = null;
     },
