@@ -58,6 +58,8 @@ describe('body validation', () => {
   it('PUT /api/settings/mtls', () => {
     expect(parseMtlsSaveBody('{"enabled":true,"enforce":false}')).toEqual({ ok: true, value: { enabled: true, enforce: false } });
     expect(parseMtlsSaveBody('{"enabled":true,"enforce":true,"caPem":"x","version":3}')).toEqual({ ok: true, value: { enabled: true, enforce: true, caPem: 'x', version: 3 } });
+    expect(parseMtlsSaveBody('{"enabled":true,"enforce":true,"crlPem":"y"}')).toEqual({ ok: true, value: { enabled: true, enforce: true, crlPem: 'y' } });
+    expect(parseMtlsSaveBody('{"enabled":true,"enforce":true,"crlPem":null}')).toEqual({ ok: true, value: { enabled: true, enforce: true, crlPem: null } });
     for (const [text, code] of [
       ['', 'INVALID_JSON'],
       ['{', 'INVALID_JSON'],
@@ -69,6 +71,8 @@ describe('body validation', () => {
       ['{"enabled":true,"enforce":false,"version":1.5}', 'INVALID_BODY'],
       ['{"enabled":true,"enforce":false,"version":"1"}', 'INVALID_BODY'],
       ['{"enabled":true,"enforce":false,"caPem":null}', 'INVALID_BODY'],
+      ['{"enabled":true,"enforce":false,"crlPem":42}', 'INVALID_BODY'],
+      ['{"enabled":true,"enforce":false,"crlPem":["x"]}', 'INVALID_BODY'],
       ['{"enabled":true,"enforce":false,"__proto__":{"x":1}}', 'INVALID_BODY'],
       ['{"enabled":true,"enforce":false,"mode":"enforced"}', 'INVALID_BODY'],
     ] as const) {
@@ -77,7 +81,7 @@ describe('body validation', () => {
       if (!r.ok) expect(r.code, text).toBe(code);
     }
     const unknown = parseMtlsSaveBody('{"enabled":true,"enforce":false,"mode":"x"}');
-    expect(!unknown.ok && unknown.message).toMatch(/Unknown field "mode"; allowed: enabled, enforce, caPem, version/);
+    expect(!unknown.ok && unknown.message).toMatch(/Unknown field "mode"; allowed: enabled, enforce, caPem, crlPem, version/);
   });
   it('PUT /api/settings/login', () => {
     expect(parseLoginBody('{"method":"smartcard"}')).toEqual({ ok: true, value: { method: 'smartcard' } });

@@ -165,7 +165,7 @@ describe('controller.save', () => {
       version: 1,
       available: true,
       unavailableReason: null,
-      ca: { certificates: [expect.objectContaining({ subject: 'O=certgate,CN=Unit CA A', fingerprint256: caA.fingerprint256, serialNumber: caA.serialNumber })] },
+      ca: { certificates: [expect.objectContaining({ subject: 'O=certgate,CN=Unit CA A', fingerprint256: caA.fingerprint256, serialNumber: caA.serialNumber })], crls: [] },
       updatedAt: expect.any(String),
       updatedBy: 'admin',
       pendingConfirmation: null,

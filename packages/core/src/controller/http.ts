@@ -102,6 +102,7 @@ export function statusForRefusal(code: ControllerRefusal['code'] | string): numb
       return 422;
     case 'CA_REQUIRED':
     case 'CA_INVALID':
+    case 'CRL_INVALID':
     case 'INVALID_JSON':
     case 'INVALID_BODY':
     case 'INVALID_QUERY':
@@ -237,17 +238,18 @@ function checkVersion(o: Record<string, unknown>): string | null {
   return typeof o.version === 'number' && Number.isSafeInteger(o.version) && o.version >= 0 ? null : '"version" must be a non-negative integer.';
 }
 
-/** Validates the body of `PUT /api/settings/mtls`: `{ enabled: boolean, enforce: boolean, caPem?: string, version?: number }`. */
+/** Validates the body of `PUT /api/settings/mtls`: `{ enabled: boolean, enforce: boolean, caPem?: string, crlPem?: string | null, version?: number }`. */
 export function parseMtlsSaveBody(text: string): Parsed<SaveRequest> {
   const p = parseObject(text);
   if (!p.ok) return p;
   const o = p.value;
   const bad = (message: string): Parsed<SaveRequest> => ({ ok: false, code: 'INVALID_BODY', message });
-  const unknown = unknownFields(o, ['enabled', 'enforce', 'caPem', 'version', 'confirmWithinSec']);
+  const unknown = unknownFields(o, ['enabled', 'enforce', 'caPem', 'crlPem', 'version', 'confirmWithinSec']);
   if (unknown) return bad(unknown);
   if (typeof o.enabled !== 'boolean') return bad('"enabled" must be true or false.');
   if (typeof o.enforce !== 'boolean') return bad('"enforce" must be true or false.');
   if (o.caPem !== undefined && typeof o.caPem !== 'string') return bad('"caPem" must be a string of PEM text.');
+  if (o.crlPem !== undefined && o.crlPem !== null && typeof o.crlPem !== 'string') return bad('"crlPem" must be a string of PEM text (one or more X509 CRL blocks), or null to remove the stored CRLs.');
   const v = checkVersion(o);
   if (v) return bad(v);
   const w = o.confirmWithinSec;
@@ -260,6 +262,7 @@ export function parseMtlsSaveBody(text: string): Parsed<SaveRequest> {
       enabled: o.enabled,
       enforce: o.enforce,
       ...(o.caPem !== undefined ? { caPem: o.caPem as string } : {}),
+      ...(o.crlPem !== undefined ? { crlPem: o.crlPem as string | null } : {}),
       ...(o.version !== undefined ? { version: o.version as number } : {}),
       ...(w !== undefined ? { confirmWithinSec: w as number } : {}),
     },

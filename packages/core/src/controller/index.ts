@@ -14,6 +14,7 @@ import { CertgateError } from '../errors.js';
 import { identityOf } from '../identity.js';
 import { parseCertificate } from '../cert/parse.js';
 import { lintCaBundle } from '../lint.js';
+import { lintCrls } from '../revocation/lint.js';
 import {
   INITIAL_STATE,
   CONFIRM_WINDOW_LIMITS,
@@ -76,6 +77,17 @@ export interface Decision {
   authorization?: Authorization;
 }
 
+/** One stored CRL as the settings view shows it (from the trust store's `CrlSummary`). */
+export interface CrlView {
+  issuer: string;
+  thisUpdate: string;
+  nextUpdate: string | null;
+  entryCount: number;
+  crlNumber: string | null;
+  delta: boolean;
+  fingerprint256: string;
+}
+
 /** The `Settings` view of DESIGN §5.2. */
 export interface SettingsView {
   mode: Mode;
@@ -84,6 +96,8 @@ export interface SettingsView {
   unavailableReason: string | null;
   ca: null | {
     certificates: { subject: string; issuer: string; serialNumber: string; notBefore: string; notAfter: string; fingerprint256: string }[];
+    /** The uploaded CRLs (empty for none): issuer, thisUpdate, nextUpdate (ISO 8601), entry count, cRLNumber, delta, fingerprint. */
+    crls: CrlView[];
   };
   updatedAt: string | null;
   updatedBy: string | null;
@@ -108,11 +122,13 @@ export type ChangeOutcome =
   | { ok: true; state: MtlsState; settings: SettingsView; refusal?: Refusal }
   | { ok: false; refusal: ControllerRefusal; settings: SettingsView | null };
 
-/** The §5.2 save: `{ enabled, enforce, caPem?, version? }`. */
+/** The §5.2 save: `{ enabled, enforce, caPem?, crlPem?, version? }`. */
 export interface SaveRequest {
   enabled: boolean;
   enforce: boolean;
   caPem?: string;
+  /** New CRLs (PEM, one or more `X509 CRL` blocks), `null` to remove the stored ones; absent keeps them. */
+  crlPem?: string | null;
   version?: number;
   /** With `enabled` and `enforce`: enforce with a confirm window of this many seconds (30…3600), reverting to `optional` unless confirmed. */
   confirmWithinSec?: number;
@@ -244,7 +260,19 @@ export function settingsViewOf(state: MtlsState, now: Date = new Date(), options
   let ca: SettingsView['ca'] = null;
   if (state.caPem !== null) {
     const lint = lintCaBundle(state.caPem, { time: now });
-    ca = { certificates: lint.certificates.map((c) => ({ ...c })) };
+    const crls = state.crlPem === undefined ? [] : lintCrls(state.crlPem, state.caPem, { time: now }).crls;
+    ca = {
+      certificates: lint.certificates.map((c) => ({ ...c })),
+      crls: crls.map((c) => ({
+        issuer: c.issuer,
+        thisUpdate: c.thisUpdate.toISOString(),
+        nextUpdate: c.nextUpdate === null ? null : c.nextUpdate.toISOString(),
+        entryCount: c.entryCount,
+        crlNumber: c.crlNumber,
+        delta: c.delta,
+        fingerprint256: c.fingerprint256,
+      })),
+    };
   }
   return {
     mode: state.mode,
@@ -302,8 +330,11 @@ export async function createController(options: ControllerOptions): Promise<Cont
   const listeners = new Set<(epoch: number) => void>();
   const verdictCache = new Map<string, { until: number; result: VerifyResult }>();
 
-  function buildTrust(caPem: string): TrustStore {
-    return options.intermediatesPem !== undefined ? TrustStore.fromPem(caPem, { intermediates: options.intermediatesPem }) : TrustStore.fromPem(caPem);
+  function buildTrust(caPem: string, crlPem?: string | null): TrustStore {
+    return TrustStore.fromPem(caPem, {
+      ...(options.intermediatesPem !== undefined ? { intermediates: options.intermediatesPem } : {}),
+      ...(crlPem !== undefined && crlPem !== null ? { crls: [crlPem] } : {}),
+    });
   }
 
   function install(next: Loaded): void {
@@ -332,10 +363,10 @@ export async function createController(options: ControllerOptions): Promise<Cont
   function loadState(state: MtlsState): Loaded {
     const fingerprint = stateFingerprint(state);
     if (state.mode === 'disabled' || state.caPem === null) {
-      return { ok: true, state, trust: null, caKey: state.caPem === null ? null : caKeyOf(state.caPem), view: settingsViewOf(state, now(), viewOptions), fingerprint };
+      return { ok: true, state, trust: null, caKey: state.caPem === null ? null : caKeyOf(state.caPem, state.crlPem), view: settingsViewOf(state, now(), viewOptions), fingerprint };
     }
     try {
-      return { ok: true, state, trust: buildTrust(state.caPem), caKey: caKeyOf(state.caPem), view: settingsViewOf(state, now(), viewOptions), fingerprint };
+      return { ok: true, state, trust: buildTrust(state.caPem, state.crlPem), caKey: caKeyOf(state.caPem, state.crlPem), view: settingsViewOf(state, now(), viewOptions), fingerprint };
     } catch (err) {
       return { ok: false, error: new CertgateError('ERR_CERTGATE_STORE_CORRUPT', `The stored CA cannot be loaded: ${(err as Error).message}`, { cause: err }), fingerprint: `bad:${fingerprint}` };
     }
@@ -483,7 +514,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     const l = loaded;
     if (!l.ok) return { ok: false, refusal: { code: 'SETTINGS_UNAVAILABLE', message: l.error.message } };
     if (l.state.caPem === null) return { ok: false, refusal: { code: 'CA_REQUIRED', message: 'No CA is stored yet; send a caPem to preview against a CA before uploading it.' } };
-    const trust = l.trust ?? buildTrust(l.state.caPem);
+    const trust = l.trust ?? buildTrust(l.state.caPem, l.state.crlPem);
     return { ok: true, preview: await preview.report({ trustKey: l.trust ? String(l.trust.generation) : null, verify: verifyWith(trust) }) };
   }
 
@@ -493,11 +524,11 @@ export async function createController(options: ControllerOptions): Promise<Cont
     return change('confirm', requester, async (current) => {
       let requesterVerdict: RequesterVerdict | undefined;
       if (current.caPem !== null) {
-        const key = caKeyOf(current.caPem);
+        const key = caKeyOf(current.caPem, current.crlPem);
         let result: VerifyResult | null = null;
         if (chain) {
           // As for enforce: never a cached verdict; this check is what keeps the enforcement.
-          const trust = loaded.ok && loaded.trust && loaded.caKey === key ? loaded.trust : buildTrust(current.caPem);
+          const trust = loaded.ok && loaded.trust && loaded.caKey === key ? loaded.trust : buildTrust(current.caPem, current.crlPem);
           result = await verify(chain, trust, false);
         }
         requesterVerdict = { caKey: key, result };
@@ -588,6 +619,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     }
     const chain = normaliseChain(requester.peerChain);
     const detail: Record<string, string> = { enabled: String(request.enabled), enforce: String(request.enforce), caUploaded: String(request.caPem !== undefined) };
+    if (request.crlPem !== undefined) detail.crls = request.crlPem === null ? 'removed' : 'uploaded';
     if (request.version !== undefined) detail.expectedVersion = String(request.version);
     if (request.confirmWithinSec !== undefined) {
       const sec = request.confirmWithinSec;
@@ -602,17 +634,25 @@ export async function createController(options: ControllerOptions): Promise<Cont
         enabled: request.enabled,
         enforce: request.enforce,
         ...(request.caPem !== undefined ? { caPem: request.caPem } : {}),
+        ...(request.crlPem !== undefined ? { crlPem: request.crlPem } : {}),
         ...(request.version !== undefined ? { expectedVersion: request.version } : {}),
         ...(request.confirmWithinSec !== undefined ? { confirmWithinSec: request.confirmWithinSec } : {}),
       };
       let requesterVerdict: RequesterVerdict | undefined;
       const target = request.caPem !== undefined && caCheck?.ok ? request.caPem : current.caPem;
-      if (request.enabled && request.enforce && target !== null && (request.caPem === undefined || caCheck?.ok)) {
-        const key = caKeyOf(target);
+      // The CRLs that would be in force, linted against the CA that would be in force whenever either changes.
+      const targetCrl = request.crlPem === null ? undefined : (request.crlPem ?? current.crlPem);
+      let crlCheck: { ok: boolean; problems: CaProblem[] } | undefined;
+      if (target !== null && targetCrl !== undefined && (request.crlPem !== undefined || request.caPem !== undefined)) {
+        const lint = lintCrls(targetCrl, target, { time: t, ...(options.intermediatesPem !== undefined ? { intermediatesPem: options.intermediatesPem } : {}) });
+        crlCheck = { ok: lint.ok, problems: lint.problems.map((p) => ({ code: p.code, severity: 'error' as const, message: p.message, ...(p.index !== undefined ? { index: p.index } : {}) })) };
+      }
+      if (request.enabled && request.enforce && target !== null && (request.caPem === undefined || caCheck?.ok) && (crlCheck === undefined || crlCheck.ok)) {
+        const key = caKeyOf(target, targetCrl);
         let result: VerifyResult | null = null;
         if (chain) {
-          // Never trust a cached verdict here: this check is what guards against lock-out.
-          const trust = loaded.ok && loaded.trust && loaded.caKey === key ? loaded.trust : buildTrust(target);
+          // Never trust a cached verdict here: this check is what guards against lock-out (a new CA or new CRLs).
+          const trust = loaded.ok && loaded.trust && loaded.caKey === key ? loaded.trust : buildTrust(target, targetCrl);
           result = await verify(chain, trust, false);
         }
         requesterVerdict = { caKey: key, result };
@@ -624,6 +664,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
           now: t,
           appName,
           ...(caCheck ? { caCheck } : {}),
+          ...(crlCheck ? { crlCheck } : {}),
           ...(requesterVerdict ? { requester: requesterVerdict } : {}),
         },
       };

@@ -30,6 +30,8 @@ export interface MtlsState {
   mode: Mode;
   /** The uploaded CA bundle (PEM), kept while `disabled` for later. */
   caPem: string | null;
+  /** The uploaded CRLs (PEM, one or more `X509 CRL` blocks) for the CA bundle; absent for none. Only with a CA. */
+  crlPem?: string;
   /** Non-null when the host app declared mTLS unavailable (e.g. its login uses smartcards); the reason shown to admins. */
   unavailableReason: string | null;
   /** Host-app settings written atomically with the availability (e.g. `{ loginMethod: 'smartcard' }`). */
@@ -64,7 +66,8 @@ export const INITIAL_STATE: MtlsState = Object.freeze({
 /** A change requested of the machine. */
 export type SettingsChange =
   /** The settings API's save (§5.2 `PUT /api/settings/mtls`). */
-  | { type: 'save'; enabled: boolean; enforce: boolean; caPem?: string; expectedVersion?: number; confirmWithinSec?: number }
+  /** `crlPem`: new CRLs (a string), none (`null`), or unchanged (absent). */
+  | { type: 'save'; enabled: boolean; enforce: boolean; caPem?: string; crlPem?: string | null; expectedVersion?: number; confirmWithinSec?: number }
   /** Confirms a pending confirm window (the requester's certificate must validate against the CA in force). */
   | { type: 'confirm'; expectedVersion?: number }
   /** The confirm window's deadline passed without a confirmation: back to `optional`. */
@@ -81,6 +84,7 @@ export type RefusalCode =
   | 'MTLS_ENABLED'
   | 'CA_REQUIRED'
   | 'CA_INVALID'
+  | 'CRL_INVALID'
   | 'CLIENT_CERT_MISSING'
   | 'CLIENT_CERT_UNTRUSTED'
   | 'VERDICT_MISMATCH'
@@ -103,13 +107,13 @@ export interface Refusal {
   message: string;
   /** For `CLIENT_CERT_UNTRUSTED`: the verification code (`EXPIRED`, `EKU_MISMATCH`, `UNKNOWN_ISSUER`, …). */
   reason?: VerificationCode;
-  /** For `CA_INVALID`: the lint's problems. */
+  /** For `CA_INVALID` / `CRL_INVALID`: the lint's problems. */
   problems?: CaProblem[];
 }
 
 /**
- * The requester's certificate against the CA that would be in force after the change.
- * `caKey` is {@link caKeyOf} of that CA's PEM (null when no CA would be in force);
+ * The requester's certificate against the CA (and CRLs) that would be in force after the change.
+ * `caKey` is {@link caKeyOf} of that CA's PEM and CRLs (null when no CA would be in force);
  * `result` is null when the request's connection presented no certificate.
  */
 export interface RequesterVerdict {
@@ -127,6 +131,11 @@ export interface TransitionContext {
   appName: string;
   /** The lint of `change.caPem`; required when the change carries one. */
   caCheck?: { ok: boolean; problems: CaProblem[] };
+  /**
+   * The lint (`lintCrls`) of the CRLs that would be in force against the CA that would be in force;
+   * required when the change carries `crlPem`, or a new `caPem` while CRLs are stored.
+   */
+  crlCheck?: { ok: boolean; problems: CaProblem[] };
   /** Required when the change asks to enforce. */
   requester?: RequesterVerdict;
 }
@@ -146,9 +155,14 @@ export function clientCertMissingMessage(appName: string): string {
 }
 export const CLIENT_CERT_UNTRUSTED_MESSAGE = 'Current client certificate can not be validated by the uploaded CA.';
 
-/** The key that names one CA bundle: SHA-256 (hex) of its PEM text without surrounding whitespace. */
-export function caKeyOf(caPem: string): string {
-  return createHash('sha256').update(caPem.trim(), 'utf8').digest('hex');
+/**
+ * The key that names one trust configuration: SHA-256 (hex) of the CA PEM text without surrounding
+ * whitespace, and of the CRL PEM text when there is one (so a verdict against other CRLs never counts).
+ */
+export function caKeyOf(caPem: string, crlPem?: string | null): string {
+  const h = createHash('sha256').update(caPem.trim(), 'utf8');
+  if (crlPem !== undefined && crlPem !== null) h.update('\0crl\0').update(crlPem.trim(), 'utf8');
+  return h.digest('hex');
 }
 
 /** The refusal for a requester whose certificate did not validate (or was absent), or null when it validated. */
@@ -161,7 +175,7 @@ export function requesterRefusal(result: VerifyResult | null, appName: string): 
 function stamp(current: MtlsState, patch: Partial<MtlsState>, ctx: TransitionContext, keepPending = false): MtlsState {
   // A confirm window ends with any change of the mode's owner (save, break-glass, confirm, revert); only host changes keep it.
   const { pendingConfirmation, ...rest } = current;
-  return {
+  const next: MtlsState = {
     ...rest,
     ...(keepPending && pendingConfirmation ? { pendingConfirmation: { ...pendingConfirmation } } : {}),
     ...patch,
@@ -170,6 +184,15 @@ function stamp(current: MtlsState, patch: Partial<MtlsState>, ctx: TransitionCon
     updatedAt: ctx.now.toISOString(),
     updatedBy: ctx.actor,
   };
+  if (next.crlPem === undefined) delete next.crlPem; // absent, never `undefined`: the state is plain JSON
+  return next;
+}
+
+function crlInvalid(problems: CaProblem[], stored: boolean): Refusal {
+  const first = problems.find((p) => p.severity === 'error')?.message ?? 'The CRLs are not usable.';
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+  const hint = stored ? ' Upload CRLs for the new CA (crlPem) or remove the stored ones (crlPem: null).' : '';
+  return { code: 'CRL_INVALID', message: `${stored ? 'The stored CRLs do not fit the new CA' : 'The uploaded CRLs were refused'}: ${first}${more}${hint}`, problems };
 }
 
 function caInvalid(problems: CaProblem[]): Refusal {
@@ -222,8 +245,15 @@ export function transition(current: MtlsState, change: SettingsChange, ctx: Tran
     if (!ctx.caCheck.ok) return { ok: false, refusal: caInvalid(ctx.caCheck.problems) };
     caPem = change.caPem;
   }
+  // CRLs: replaced, removed or kept; linted against the CA that would be in force whenever either changes.
+  const crlPem = change.crlPem === null ? undefined : (change.crlPem ?? current.crlPem);
+  if (crlPem !== undefined && (change.crlPem !== undefined || change.caPem !== undefined)) {
+    if (caPem === null) return { ok: false, refusal: { code: 'CA_REQUIRED', message: 'Upload a CA (caPem) before CRLs for it; none is stored yet.' } };
+    if (!ctx.crlCheck) throw new TypeError('transition: a change with crlPem (or a new caPem while CRLs are stored) needs ctx.crlCheck');
+    if (!ctx.crlCheck.ok) return { ok: false, refusal: crlInvalid(ctx.crlCheck.problems, change.crlPem === undefined) };
+  }
 
-  if (!change.enabled) return { ok: true, next: stamp(current, { mode: 'disabled', caPem }, ctx) };
+  if (!change.enabled) return { ok: true, next: stamp(current, { mode: 'disabled', caPem, crlPem }, ctx) };
 
   if (current.unavailableReason !== null) {
     return { ok: false, refusal: { code: 'MTLS_UNAVAILABLE', message: current.unavailableReason } };
@@ -231,10 +261,10 @@ export function transition(current: MtlsState, change: SettingsChange, ctx: Tran
   if (caPem === null) {
     return { ok: false, refusal: { code: 'CA_REQUIRED', message: 'Upload a CA (caPem) to enable mTLS; none is stored yet.' } };
   }
-  if (!change.enforce) return { ok: true, next: stamp(current, { mode: 'optional', caPem }, ctx) };
+  if (!change.enforce) return { ok: true, next: stamp(current, { mode: 'optional', caPem, crlPem }, ctx) };
 
   const requester = ctx.requester;
-  if (!requester || requester.caKey !== caKeyOf(caPem)) {
+  if (!requester || requester.caKey !== caKeyOf(caPem, crlPem)) {
     return {
       ok: false,
       refusal: {
@@ -245,14 +275,14 @@ export function transition(current: MtlsState, change: SettingsChange, ctx: Tran
   }
   const refusal = requesterRefusal(requester.result, ctx.appName);
   if (refusal === null) {
-    const next = stamp(current, { mode: 'enforced', caPem }, ctx);
+    const next = stamp(current, { mode: 'enforced', caPem, crlPem }, ctx);
     if (change.confirmWithinSec !== undefined) next.pendingConfirmation = { deadline: confirmDeadline(ctx.now, change.confirmWithinSec) };
     return { ok: true, next };
   }
   // From enforced nothing changes (replacing the CA must not lock the admin out); from
   // disabled/optional the rest of the save applies and the mode is optional.
   if (current.mode === 'enforced') return { ok: false, refusal };
-  return { ok: true, next: stamp(current, { mode: 'optional', caPem }, ctx), refusal };
+  return { ok: true, next: stamp(current, { mode: 'optional', caPem, crlPem }, ctx), refusal };
 }
 
 /** The deadline of a confirm window of `seconds` from `now`; throws a TypeError outside {@link CONFIRM_WINDOW_LIMITS}. */
@@ -282,7 +312,7 @@ function confirmWindow(current: MtlsState, change: { type: 'confirm' | 'revert-u
     return { ok: false, refusal: { code: 'CONFIRMATION_EXPIRED', message: `The confirm window ended at ${current.pendingConfirmation.deadline}; enforcement is being reverted to optional.` } };
   }
   const requester = ctx.requester;
-  if (!requester || requester.caKey !== caKeyOf(current.caPem)) {
+  if (!requester || requester.caKey !== caKeyOf(current.caPem, current.crlPem)) {
     return { ok: false, refusal: { code: 'VERDICT_MISMATCH', message: 'The requester\'s certificate was not checked against the CA in force; nothing was changed.' } };
   }
   const refusal = requesterRefusal(requester.result, ctx.appName);

@@ -37,6 +37,8 @@ export interface SettingsStore {
 }
 
 const MAX_CA_PEM = 1024 * 1024;
+/** Largest stored CRL text (PEM). The console's request body limit (default 1 MiB) applies first. */
+export const MAX_CRL_PEM = 32 * 1024 * 1024;
 const MAX_TEXT = 4096;
 
 /**
@@ -46,12 +48,14 @@ const MAX_TEXT = 4096;
 export function validateState(value: unknown): { ok: true; state: MtlsState } | { ok: false; message: string } {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, message: 'the state is not an object' };
   const v = value as Record<string, unknown>;
-  const known = new Set(['version', 'mode', 'caPem', 'unavailableReason', 'host', 'updatedAt', 'updatedBy', 'pendingConfirmation']);
+  const known = new Set(['version', 'mode', 'caPem', 'unavailableReason', 'host', 'updatedAt', 'updatedBy', 'pendingConfirmation', 'crlPem']);
   for (const k of Object.keys(v)) if (!known.has(k)) return { ok: false, message: `unknown field "${k.slice(0, 40)}"` };
   if (typeof v.version !== 'number' || !Number.isSafeInteger(v.version) || v.version < 0) return { ok: false, message: '"version" is not a non-negative integer' };
   if (typeof v.mode !== 'string' || !(MODES as readonly string[]).includes(v.mode)) return { ok: false, message: '"mode" is not one of disabled, optional, enforced' };
   if (v.caPem !== null && (typeof v.caPem !== 'string' || v.caPem.length > MAX_CA_PEM)) return { ok: false, message: '"caPem" is not null or a PEM string' };
   if (v.mode !== 'disabled' && v.caPem === null) return { ok: false, message: `mode "${v.mode}" without a CA` };
+  if (v.crlPem !== undefined && (typeof v.crlPem !== 'string' || v.crlPem.length === 0 || v.crlPem.length > MAX_CRL_PEM)) return { ok: false, message: '"crlPem" is not absent or a PEM string' };
+  if (v.crlPem !== undefined && v.caPem === null) return { ok: false, message: '"crlPem" without a CA' };
   const nullableText = (k: string): boolean => v[k] === null || (typeof v[k] === 'string' && (v[k] as string).length <= MAX_TEXT);
   for (const k of ['unavailableReason', 'updatedAt', 'updatedBy']) if (!nullableText(k)) return { ok: false, message: `"${k}" is not null or a short string` };
   if (v.host === null || typeof v.host !== 'object' || Array.isArray(v.host)) return { ok: false, message: '"host" is not an object' };
@@ -70,6 +74,7 @@ export function validateState(value: unknown): { ok: true; state: MtlsState } | 
       version: v.version,
       mode: v.mode as Mode,
       caPem: v.caPem as string | null,
+      ...(v.crlPem !== undefined ? { crlPem: v.crlPem as string } : {}),
       unavailableReason: v.unavailableReason as string | null,
       host,
       updatedAt: v.updatedAt as string | null,
