@@ -212,8 +212,8 @@ export class TempFiles {
   }
 }
 
-/** Runs `openssl s_client -connect 127.0.0.1:port` with `args` and stdin closed; resolves with stdout + stderr. */
-export function sClient(port: number, args: string[]): Promise<string> {
+/** Runs `openssl s_client -connect 127.0.0.1:port` with `args`, writes `input` and closes its stdin; resolves with stdout + stderr. */
+export function sClient(port: number, args: string[], input = ''): Promise<string> {
   return new Promise((resolve) => {
     const child = execFile(
       'openssl',
@@ -221,7 +221,7 @@ export function sClient(port: number, args: string[]): Promise<string> {
       { timeout: 15_000 },
       (_err, stdout, stderr) => resolve(`${stdout}\n${stderr}`),
     );
-    child.stdin?.end('');
+    child.stdin?.end(input);
   });
 }
 
