@@ -1,7 +1,8 @@
 /**
  * The whole seed flow over real HTTPS on 127.0.0.1, with client certificates generated here:
  * disabled → bad uploads refused → optional → failed enforces (422) → stale version (409) → enforced
- * → gate (403) → CA replacement refused → restart → relax → disable → smartcard → 401.
+ * → gate (403) → CA replacement refused → restart → CRLs (bad refused, good listed, revoked denied,
+ * one revoking the admin refused) → relax → disable → smartcard → 401.
  *
  * One function, parameterised by the console's start function, so every console example (Express
  * here, Koa in examples/koa-console) runs the same flow.
@@ -236,6 +237,47 @@ export function consoleFlow(title: string, startConsole: StartConsole): void {
       c = await start();
       expect(await settings()).toEqual(before);
       expect((await call('GET', '/api/whoami')).status).toBe(403);
+    });
+
+    it('CRLs (crlPem) while enforced: a bad one → 400 CRL_INVALID; a good one is listed in GET and its revoked certificate is denied', async () => {
+      const revoked = await adminCa.issue({ subject: 'CN=revoked user' });
+      expect((await call('GET', '/api/whoami', { cert: revoked })).status).toBe(200);
+      const before = await settings();
+      const bad = await call('PUT', '/api/settings/mtls', { cert: admin, body: { enabled: true, enforce: true, crlPem: (await otherCa.createCrl()).pem } });
+      expect(bad.status).toBe(400);
+      expect(bad.json.error.code).toBe('CRL_INVALID');
+      expect(bad.json.error.problems.map((p: { code: string }) => p.code)).toContain('CRL_UNKNOWN_ISSUER');
+      expect(await settings()).toEqual(before);
+      const crl = await adminCa.createCrl({ revoked: [{ serialNumber: revoked, reason: 1 }], crlNumber: 7 });
+      const r = await call('PUT', '/api/settings/mtls', { cert: admin, body: { enabled: true, enforce: true, crlPem: crl.pem, version: before.version } });
+      expect(r.status).toBe(200);
+      expect(r.json).toMatchObject({ mode: 'enforced', version: before.version + 1 });
+      expect(r.json.ca.crls).toEqual([
+        {
+          issuer: 'O=certgate,CN=Console Admin CA',
+          thisUpdate: crl.x509.thisUpdate.toISOString(),
+          nextUpdate: crl.x509.nextUpdate!.toISOString(),
+          entryCount: 1,
+          crlNumber: '7',
+          delta: false,
+          fingerprint256: expect.stringMatching(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/),
+        },
+      ]);
+      expect((await settings()).ca.crls).toEqual(r.json.ca.crls);
+      const denied = await call('GET', '/api/whoami', { cert: revoked });
+      expect(denied.status).toBe(403);
+      expect(denied.json.error).toEqual({ code: 'CLIENT_CERT_UNTRUSTED', message: UNTRUSTED, reason: 'REVOKED' });
+      expect((await call('GET', '/api/whoami', { cert: admin })).status).toBe(200);
+    });
+
+    it('a CRL that revokes the requesting admin while enforced → 422 REVOKED, nothing changes', async () => {
+      const before = await settings();
+      const crl = await adminCa.createCrl({ revoked: [{ serialNumber: admin }], crlNumber: 8 });
+      const r = await call('PUT', '/api/settings/mtls', { cert: admin, body: { enabled: true, enforce: true, crlPem: crl.pem } });
+      expect(r.status).toBe(422);
+      expect(r.json.error).toEqual({ code: 'CLIENT_CERT_UNTRUSTED', message: UNTRUSTED, reason: 'REVOKED' });
+      expect(r.json.settings).toEqual(before);
+      expect(await settings()).toEqual(before);
     });
 
     it('smartcard login while mTLS is enabled → 409', async () => {
