@@ -1,0 +1,3 @@
+import { certgateProject } from '../../vitest.shared.js';
+
+export default certgateProject('example-tls-service');
