@@ -132,8 +132,8 @@ describe('createEnforcementPreview', () => {
     expect(qr.wouldFail.BAD_SIGNATURE ?? 0).toBe(q.size); // the altered signatures fail, but are counted
   });
 
-  it('forgets what is older than the window (chains and no-certificate counts)', async () => {
-    const clk = clock();
+  it('forgets what is older than the window (chains exactly, no-certificate counts to 1/24 of the window)', async () => {
+    const clk = clock(Date.UTC(2026, 5, 1)); // on a bucket boundary: 150 s buckets for a 1 h window
     const p = createEnforcementPreview({ now: clk.now, windowSec: 3600 });
     rec(p, alice);
     rec(p, null);

@@ -60,7 +60,7 @@ export interface PreviewReport {
   total: number;
   /** Distinct chains that validate against the CA of the report. */
   wouldPass: number;
-  /** Connections without a certificate in the window (they cannot be told apart). */
+  /** Connections without a certificate in the window (they cannot be told apart); counted in buckets of 1/24 of the window, so the window's edge is that coarse. */
   noCertificate: number;
   /** Distinct chains that do not validate, by verification code. */
   wouldFail: Record<string, number>;
