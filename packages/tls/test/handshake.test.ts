@@ -260,3 +260,62 @@ describe('attachController options', () => {
     c.close();
   });
 });
+
+describe('rejectInHandshake on HTTPS and HTTP/2 servers', () => {
+  it('the request a client sends right after the handshake waits for the decision and is served; a denied client gets no response', async () => {
+    const https = await import('node:https');
+    const http2 = await import('node:http2');
+    const c = await newController();
+    await save(c, { enabled: true, enforce: true, caPem: pki.caA.pem }, [pki.alice.der]);
+    const h1 = https.createServer({ key: pki.server.keyPem, cert: pki.server.pem }, async (req, res) => {
+      const d = await decideSocket(c, req.socket);
+      res.end(`${d.action} ${d.identity?.subject ?? '-'}`);
+    });
+    const h2 = http2.createSecureServer({ key: pki.server.keyPem, cert: pki.server.pem }, async (req, res) => {
+      const d = await decideSocket(c, req.socket);
+      res.end(`${d.action} ${d.identity?.subject ?? '-'}`);
+    });
+    const atts = [attachController(h1, c, { rejectInHandshake: true }), attachController(h2, c, { rejectInHandshake: true })];
+    for (const s of [h1, h2]) {
+      s.listen(0, '127.0.0.1');
+      await once(s, 'listening');
+    }
+    const p1 = (h1.address() as AddressInfo).port;
+    const p2 = (h2.address() as AddressInfo).port;
+    const get1 = (o: { cert?: string; key?: string }) =>
+      new Promise<string>((resolve) => {
+        const req = https.get({ host: '127.0.0.1', port: p1, path: '/', ca: pki.serverCa.pem, servername: 'localhost', agent: false, ...o }, (res) => {
+          let t = '';
+          res.on('data', (d) => (t += d));
+          res.on('end', () => resolve(`${res.statusCode} ${t}`));
+        });
+        req.on('error', (e: NodeJS.ErrnoException) => resolve(`error ${e.code ?? e.message}`));
+      });
+    const get2 = (o: { cert?: string; key?: string }) =>
+      new Promise<string>((resolve) => {
+        const client = http2.connect(`https://127.0.0.1:${p2}`, { ca: pki.serverCa.pem, servername: 'localhost', ...o });
+        client.on('error', (e: NodeJS.ErrnoException) => resolve(`error ${e.code ?? e.message}`));
+        const r = client.request({ ':path': '/' });
+        let t = '';
+        let status = 0;
+        r.on('response', (h) => (status = Number(h[':status'])));
+        r.on('data', (d) => (t += d));
+        r.on('end', () => {
+          client.close();
+          resolve(status === 0 ? 'no response' : `${status} ${t}`); // the session closed under the stream
+        });
+        r.on('error', (e: NodeJS.ErrnoException) => resolve(`error ${e.code ?? e.message}`));
+        r.end();
+      });
+    try {
+      expect(await get1({ cert: pki.alice.pem, key: pki.alice.keyPem })).toBe('200 allow CN=alice');
+      expect(await get1({})).toMatch(/^error /);
+      expect(await get2({ cert: pki.alice.pem, key: pki.alice.keyPem })).toBe('200 allow CN=alice');
+      expect(await get2({})).toMatch(/^(error |no response$)/);
+    } finally {
+      for (const a of atts) a.detach();
+      c.close();
+      await Promise.all([new Promise((r) => h1.close(r)), new Promise((r) => h2.close(r))]);
+    }
+  });
+});
