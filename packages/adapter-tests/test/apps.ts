@@ -5,6 +5,7 @@
  *   was attached;
  * - `GET /open`: the gate without rules, same handler.
  * The handler's body: `{ action, fingerprint, authorized }` from the attached decision.
+ * With `settings` options, the settings router (DESIGN §5.2) is mounted too (raw: core `createConsoleApi`).
  */
 import { once } from 'node:events';
 import https from 'node:https';
@@ -14,10 +15,10 @@ import express4 from 'express4';
 import express5 from 'express5';
 import koa2 from 'koa2';
 import koa3 from 'koa3';
-import { authorize, denialResponse, type Controller, type Decision, type Rule } from '@certgate/core';
-import { attachController, decideSocket } from '@certgate/tls';
-import { mtls as expressMtls } from '@certgate/express';
-import { mtls as koaMtls } from '@certgate/koa';
+import { authorize, createConsoleApi, denialResponse, readRequestBody, type ConsoleApiOptions, type Controller, type Decision, type Rule } from '@certgate/core';
+import { attachController, decideSocket, peerChainFromSocket } from '@certgate/tls';
+import { mtls as expressMtls, settingsRouter as expressSettings } from '@certgate/express';
+import { mtls as koaMtls, settingsRouter as koaSettings } from '@certgate/koa';
 
 export type AdapterName = 'express4' | 'express5' | 'koa2' | 'koa3' | 'raw-https';
 export const ADAPTERS: readonly AdapterName[] = ['express4', 'express5', 'koa2', 'koa3', 'raw-https'];
@@ -34,16 +35,22 @@ function echo(d: Decision | undefined): { action: string | null; fingerprint: st
   return { action: d?.action ?? null, fingerprint: d?.identity?.fingerprint256 ?? null, authorized: d?.authorization?.allowed ?? null };
 }
 
-function expressApp(make: typeof express5, controller: Controller, rules: Rule): Handler {
+function expressApp(make: typeof express5, controller: Controller, rules: Rule, settings?: ConsoleApiOptions): Handler {
   const app = make();
+  // the gate app-wide, then the router (it passes other paths on); the routes' own gates compose with it
+  if (settings) app.use(expressMtls(controller), expressSettings(controller, settings));
   const handler = (req: express5.Request, res: express5.Response): void => void res.json(echo(req.clientCertificate));
   app.get('/check', expressMtls(controller, { rules }), handler);
   app.get('/open', expressMtls(controller), handler);
   return app as unknown as Handler;
 }
 
-function koaApp(Make: typeof koa3, controller: Controller, rules: Rule): Handler {
+function koaApp(Make: typeof koa3, controller: Controller, rules: Rule, settings?: ConsoleApiOptions): Handler {
   const app = new Make();
+  if (settings) {
+    app.use(koaMtls(controller) as never);
+    app.use(koaSettings(controller, settings) as never);
+  }
   const ruled = koaMtls(controller, { rules });
   const open = koaMtls(controller);
   // Koa has no router of its own: mount the gate per path, as @koa/router would.
@@ -58,9 +65,17 @@ function koaApp(Make: typeof koa3, controller: Controller, rules: Rule): Handler
 }
 
 /** No framework: `decideSocket` + core `authorize` + `denialResponse`, written by hand. */
-function rawApp(controller: Controller, rules: Rule): Handler {
+function rawApp(controller: Controller, rules: Rule, settings?: ConsoleApiOptions): Handler {
+  const api = settings ? createConsoleApi(controller, settings) : null;
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
+    if (api && path.startsWith('/api')) {
+      decideSocket(controller, req.socket)
+        .then((decision) => api.handle({ method: req.method ?? 'GET', path, headers: req.headers, decision, peerChain: peerChainFromSocket(req.socket), readBody: (n) => readRequestBody(req, n) }))
+        .then((r) => (r ? res.writeHead(r.status, r.headers).end(r.body) : res.writeHead(404).end()))
+        .catch(() => res.writeHead(500).end());
+      return;
+    }
     if (path !== '/check' && path !== '/open') {
       res.writeHead(404).end();
       return;
@@ -80,13 +95,13 @@ function rawApp(controller: Controller, rules: Rule): Handler {
 }
 
 /** Starts `name` on 127.0.0.1 (port 0) with the given TLS server credentials. */
-export async function startApp(name: AdapterName, controller: Controller, rules: Rule, tls: { key: string; cert: string }): Promise<RunningApp> {
+export async function startApp(name: AdapterName, controller: Controller, rules: Rule, tls: { key: string; cert: string }, settings?: ConsoleApiOptions): Promise<RunningApp> {
   const handler =
-    name === 'express4' ? expressApp(express4, controller, rules)
-    : name === 'express5' ? expressApp(express5, controller, rules)
-    : name === 'koa2' ? koaApp(koa2, controller, rules)
-    : name === 'koa3' ? koaApp(koa3, controller, rules)
-    : rawApp(controller, rules);
+    name === 'express4' ? expressApp(express4, controller, rules, settings)
+    : name === 'express5' ? expressApp(express5, controller, rules, settings)
+    : name === 'koa2' ? koaApp(koa2, controller, rules, settings)
+    : name === 'koa3' ? koaApp(koa3, controller, rules, settings)
+    : rawApp(controller, rules, settings);
   const server = https.createServer({ key: tls.key, cert: tls.cert }, handler);
   const attachment = attachController(server, controller);
   server.listen(0, '127.0.0.1');
