@@ -6,6 +6,9 @@
  * admin certificate (a PKCS#12, as a person imports it) → a browser without a certificate denied with
  * the 403 page, one with another CA's certificate denied with the reason → the admin admitted.
  * Then: a concurrent change (409, reload), the smartcard-unavailable state, and the page on a phone.
+ * Then issue #9 against a second, fresh console: a CA expiring in 10 days shows its warning, the
+ * enforcement preview while optional (who would be locked out, also against a CA in the upload box),
+ * enforce with a confirm window shows the countdown, and Confirm clears it.
  *
  * Playwright's `clientCertificates` presents the certificate through its own TLS proxy; when that
  * TLS connection fails it answers with a 503 page instead of throwing, so every navigation's status
@@ -15,7 +18,7 @@ import 'reflect-metadata';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
-import { createCa, createTestPki, toPkcs12, type TestCa, type TestPki } from '@certgate/core/testing';
+import { createCa, createTestPki, pemBundle, toPkcs12, type TestCa, type TestPki } from '@certgate/core/testing';
 import { launchChromium, screenshotDir, startConsoleProcess, type RunningConsole } from './helpers.js';
 
 const PASSWORD = 'e2e correct horse battery';
@@ -34,27 +37,27 @@ let shots: string;
 const contexts: BrowserContext[] = [];
 const pageErrors: string[] = [];
 
-/** A fresh browser profile; `p12` makes it present that certificate to the console. */
-async function newContext(p12?: Buffer, extra: BrowserContextOptions = {}): Promise<BrowserContext> {
+/** A fresh browser profile; `p12` makes it present that certificate to the console (`proc`, default the first one). */
+async function newContext(p12?: Buffer, extra: BrowserContextOptions = {}, proc: RunningConsole = consoleProc): Promise<BrowserContext> {
   const ctx = await browser.newContext({
     // The console's server certificate comes from its own generated dev CA, which this fresh
     // profile does not trust; the E2E is about client certificates.
     ignoreHTTPSErrors: true,
     viewport: { width: 1100, height: 900 },
-    ...(p12 ? { clientCertificates: [{ origin: consoleProc.origin, pfx: p12, passphrase: P12_PASSWORD }] } : {}),
+    ...(p12 ? { clientCertificates: [{ origin: proc.origin, pfx: p12, passphrase: P12_PASSWORD }] } : {}),
     ...extra,
   });
   contexts.push(ctx);
   return ctx;
 }
 
-async function openPage(ctx: BrowserContext, expectStatus = 200): Promise<Page> {
+async function openPage(ctx: BrowserContext, expectStatus = 200, url = consoleProc.url): Promise<Page> {
   const page = await ctx.newPage();
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   page.on('console', (m) => {
     if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) pageErrors.push(m.text());
   });
-  const res = await page.goto(consoleProc.url);
+  const res = await page.goto(url);
   expect(res, 'navigation response').not.toBeNull();
   expect(res!.status()).toBe(expectStatus);
   return page;
@@ -260,7 +263,175 @@ describe('the console in Chromium: conflicts, unavailability, phone', () => {
     expect(layout.save).toBeGreaterThanOrEqual(40);
     await shot(page, 'console-phone.png');
   });
+});
 
+/** A JSON API call made from inside `page` (its connection, so its certificate), signed in as admin. */
+async function apiFrom(page: Page, path: string): Promise<{ status: number; body: any }> {
+  return page.evaluate(
+    async ([p, pw]) => {
+      const bytes = new TextEncoder().encode('admin:' + pw);
+      const auth = 'Basic ' + btoa(String.fromCharCode(...bytes));
+      const r = await fetch(p!, { headers: { accept: 'application/json', authorization: auth, 'x-requested-with': 'XMLHttpRequest' }, cache: 'no-store' });
+      return { status: r.status, body: await r.json() };
+    },
+    [path, PASSWORD],
+  );
+}
+
+describe('the console in Chromium: preview, confirm window, expiry warnings (issue #9)', () => {
+  const DAY = 86_400_000;
+  let second: RunningConsole; // a fresh console, so the preview counts only what happens here
+  let soonCa: TestCa;
+  let admin: Page;
+  let plain: Page;
+
+  beforeAll(async () => {
+    [second, soonCa] = await Promise.all([
+      startConsoleProcess({ CERTGATE_ADMIN_PASSWORD: PASSWORD, CERTGATE_APP_NAME: APP }),
+      createCa({ subject: 'CN=E2E Soon CA, O=certgate', notBefore: new Date(Date.now() - 300 * DAY), notAfter: new Date(Date.now() + 10 * DAY + 3_600_000) }),
+    ]);
+  });
+  afterAll(async () => {
+    await second?.stop();
+  });
+
+  it('a CA bundle with a certificate expiring in 10 days: saved, its warning shown', async () => {
+    plain = await openPage(await newContext(undefined, {}, second), 200, second.url);
+    await signIn(plain);
+    expect(await modeOf(plain)).toBe('disabled');
+    expect(await plain.locator('#warnings').isHidden()).toBe(true);
+    expect(await plain.locator('#preview').isHidden()).toBe(true); // only while optional
+    await plain.locator('#enabled').check();
+    await plain.locator('#ca-pem').fill(pemBundle(pki.caPem, soonCa));
+    await plain.locator('#save-button').click();
+    await expect.poll(() => modeOf(plain)).toBe('optional');
+    await plain.locator('#warnings').waitFor({ state: 'visible' });
+    const items = plain.locator('#warnings li');
+    expect(await items.count()).toBe(1);
+    expect(await items.first().getAttribute('data-code')).toBe('CA_EXPIRES_SOON');
+    const warning = (await items.first().textContent()) ?? '';
+    expect(warning).toContain('CA_EXPIRES_SOON');
+    expect(warning).toContain('O=certgate,CN=E2E Soon CA');
+    expect(warning).toContain('expires in 10 days');
+    // The CA list marks it too.
+    expect(await plain.locator('#ca-list .expiring').allTextContents()).toEqual(['(in 10 days)']);
+  });
+
+  it('while optional the preview says who would be locked out: counts by reason and the recent clients', async () => {
+    // Another CA's certificate and (above) a browser without one use the console while optional.
+    const stranger = await openPage(await newContext(strangerP12, {}, second), 200, second.url);
+    expect(await stranger.title()).toBe('certgate console');
+    admin = await openPage(await newContext(adminP12, {}, second), 200, second.url);
+    await signIn(admin);
+    await admin.locator('#preview').waitFor({ state: 'visible' });
+
+    // The numbers the API gives now, then the page refreshed: the page must say the same.
+    const api = await apiFrom(admin, '/api/settings/mtls/preview');
+    expect(api.status).toBe(200);
+    expect(api.body.wouldPass).toBe(1); // the admin
+    expect(api.body.wouldFail).toEqual({ UNKNOWN_ISSUER: 1 }); // the stranger
+    expect(api.body.noCertificate).toBeGreaterThanOrEqual(1); // the plain browser's connections
+    const locked = api.body.total - api.body.wouldPass;
+    expect(locked).toBe(1 + api.body.noCertificate);
+    await admin.locator('#preview-refresh').click();
+    await expect.poll(() => admin.locator('#preview-summary').textContent()).toBe(`${locked} clients would be locked out.`);
+    expect(await admin.locator('#preview-summary').getAttribute('data-locked')).toBe(String(locked));
+    expect(await admin.locator('#preview-reasons li[data-code="UNKNOWN_ISSUER"]').textContent()).toBe('1 client refused: UNKNOWN_ISSUER');
+    const n = api.body.noCertificate;
+    expect(await admin.locator('#preview-reasons li[data-code="NO_CERTIFICATE"]').textContent()).toBe(`${n} connection${n === 1 ? '' : 's'} without a certificate`);
+
+    const rows = admin.locator('#preview-rows tr');
+    expect(await rows.count()).toBe(2);
+    // Locked-out first.
+    expect(await rows.nth(0).getAttribute('data-verdict')).toBe('bad');
+    expect(await rows.nth(0).locator('td').allTextContents()).toEqual([
+      'O=Elsewhere,CN=stranger',
+      'locked out: UNKNOWN_ISSUER',
+      String(api.body.clients[0].count),
+      expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/),
+    ]);
+    expect(await rows.nth(1).getAttribute('data-verdict')).toBe('ok');
+    expect((await rows.nth(1).locator('td').allTextContents()).slice(0, 2)).toEqual(['O=Example,CN=admin', 'would get in']);
+
+    // This browser's certificate: days left as whoami computes them.
+    const days = Math.floor((pki.client.notAfter.getTime() - Date.now()) / DAY);
+    expect(await admin.locator('#cert-days').textContent()).toBe(`${days} days`);
+    await shot(admin, 'preview.png');
+
+    // On a phone the client table becomes a list: still no horizontal scrolling.
+    const phone = await openPage(await newContext(adminP12, { viewport: { width: 375, height: 760 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }, second), 200, second.url);
+    await signIn(phone);
+    await phone.locator('#preview-clients').waitFor({ state: 'visible' });
+    const layout = await phone.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth, display: getComputedStyle(document.querySelector('#preview-rows td')!).display }));
+    expect(layout.scroll).toBeLessThanOrEqual(layout.width);
+    expect(layout.display).toBe('block');
+    await phone.context().close();
+  });
+
+  it('"check against the CA in the upload box" previews a CA that is not uploaded; nothing is saved', async () => {
+    const version = await admin.locator('#version').textContent();
+    await admin.locator('#ca-pem').fill(otherCa.pem);
+    await admin.locator('#preview-ca-button').click();
+    await expect.poll(() => admin.locator('#preview-basis').textContent()).toContain('the CA in the upload box');
+    // Against the other CA the stranger gets in and the admin does not.
+    const rows = admin.locator('#preview-rows tr');
+    const byVerdict = async (v: string) => (await rows.locator(`xpath=self::*[@data-verdict="${v}"]`).allTextContents()).join(' ');
+    expect(await byVerdict('ok')).toContain('O=Elsewhere,CN=stranger');
+    expect(await byVerdict('bad')).toContain('O=Example,CN=admin');
+    expect(await admin.locator('#preview-reasons li[data-code="UNKNOWN_ISSUER"]').textContent()).toBe('1 client refused: UNKNOWN_ISSUER');
+    expect(await admin.locator('#version').textContent()).toBe(version);
+    const s = await apiFrom(admin, '/api/settings/mtls');
+    expect(s.body.ca.certificates).toHaveLength(2); // still the uploaded bundle
+    // A leaf in the box is refused with the lint problems, like an upload.
+    await admin.locator('#ca-pem').fill(pki.client.pem);
+    await admin.locator('#preview-ca-button').click();
+    await admin.locator('#error').waitFor({ state: 'visible' });
+    expect(await admin.locator('#error-title').textContent()).toBe('Preview not possible');
+    expect(await admin.locator('#error-problems li[data-code="NOT_A_CA"]').count()).toBe(1);
+    await admin.locator('#ca-pem').fill('');
+  });
+
+  it('enforce with a confirm window: the countdown runs; Confirm clears it and enforcement stays', async () => {
+    const before = Number(await admin.locator('#version').textContent());
+    await admin.locator('#enforce').check();
+    await admin.locator('#confirm-options').waitFor({ state: 'visible' });
+    await admin.locator('#confirm-window').check();
+    await admin.locator('#confirm-minutes').fill('2');
+    await admin.locator('#save-button').click();
+    await expect.poll(() => modeOf(admin)).toBe('enforced');
+    await admin.locator('#pending').waitFor({ state: 'visible' });
+    expect(await admin.locator('#preview').isHidden()).toBe(true);
+
+    const s = await apiFrom(admin, '/api/settings/mtls');
+    expect(s.body.mode).toBe('enforced');
+    expect(s.body.pendingConfirmation.secondsLeft).toBeGreaterThan(100);
+    expect(s.body.pendingConfirmation.secondsLeft).toBeLessThanOrEqual(120);
+    const seconds = async () => Number(await admin.locator('#pending-countdown').getAttribute('data-seconds'));
+    const first = await seconds();
+    expect(first).toBeGreaterThan(100);
+    expect(first).toBeLessThanOrEqual(120);
+    expect(await admin.locator('#pending-countdown').textContent()).toMatch(/^[12] min \d\d s$/);
+    await expect.poll(seconds, { timeout: 5000 }).toBeLessThan(first); // it counts down
+    expect(await admin.locator('#pending-deadline').textContent()).toBe(new Date(s.body.pendingConfirmation.deadline).toISOString().slice(0, 19).replace('T', ' ') + ' UTC');
+    // The audit list shows the save.
+    await expect.poll(() => admin.locator('#audit-list li').first().getAttribute('data-action')).toBe('save');
+    expect(await admin.locator('#audit-list li').first().textContent()).toContain(`admin · save · applied · optional v${before} → enforced v${before + 1}`);
+    await shot(admin, 'confirm-pending.png');
+
+    await admin.locator('#confirm-button').click();
+    await admin.locator('#pending').waitFor({ state: 'hidden' });
+    expect(await admin.locator('#notice').textContent()).toBe(`Confirmed: the mode stays enforced (version ${before + 2}).`);
+    expect(await modeOf(admin)).toBe('enforced');
+    const after = await apiFrom(admin, '/api/settings/mtls');
+    expect(after.body).toMatchObject({ mode: 'enforced', pendingConfirmation: null, version: before + 2 });
+    await expect.poll(() => admin.locator('#audit-list li').first().getAttribute('data-action')).toBe('confirm');
+    expect(await admin.locator('#audit-list li').first().getAttribute('data-outcome')).toBe('applied');
+    // The browser without a certificate is now turned away.
+    expect((await plain.reload())!.status()).toBe(403);
+  });
+});
+
+describe('the console in Chromium: all pages', () => {
   it('no script errors and no CSP violations on any page', () => {
     expect(pageErrors).toEqual([]);
   });
