@@ -3,7 +3,7 @@
  * the table lists exactly the codes the sources define, each kind's codes have their rows, and every
  * row names a test file that exists, has that test and mentions the code. It also reaches the codes
  * no other test reached (NOT_CHECKED, NOT_FOUND, METHOD_NOT_ALLOWED, ERR_CERTGATE_INVALID_INPUT,
- * AUDIT_FAILED, LISTENER_FAILED).
+ * AUDIT_FAILED, LISTENER_FAILED, AUDIT_UNAVAILABLE, METRICS_FAILED, CONFIRM_REVERT_FAILED).
  */
 import 'reflect-metadata';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -15,15 +15,21 @@ import {
   LINT_CODES,
   TrustStore,
   VERIFICATION_CODES,
+  createConsoleApi,
   createController,
+  createMemoryAuditLog,
   createMemorySettingsStore,
+  type ApiRequest,
   type AuditLog,
+  type Controller,
+  type ControllerMetrics,
+  type SettingsStore,
 } from '@certgate/core';
 import { createTestPki, type TestPki } from '@certgate/core/testing';
 import { REPO, startConsoleProcess, type RunningConsole } from './helpers.js';
 
 /** Codes that have a row but no test yet (each one is a known gap, reported; a new gap fails). */
-const NOT_YET_REACHED = ['CRL_TOO_MANY', 'CRL_TOO_LARGE', 'INTERNAL', 'NO_PENDING_CONFIRMATION', 'CONFIRMATION_NOT_DUE', 'CONFIRMATION_EXPIRED', 'PREVIEW_DISABLED'];
+const NOT_YET_REACHED = ['CRL_TOO_MANY', 'CRL_TOO_LARGE', 'INTERNAL'];
 
 interface Row {
   code: string;
@@ -51,12 +57,12 @@ function unionOf(file: string, name: string): string[] {
   return [...m[1]!.matchAll(/'([A-Z0-9_]+)'/g)].map((x) => x[1]!);
 }
 
-/** Every `code: 'X'` literal in the files of a directory. */
+/** Every `code: 'X'` literal in the files of a directory (or in one file). */
 function codeLiterals(dir: string, ext: RegExp): string[] {
   const out: string[] = [];
-  for (const f of readdirSync(join(REPO, dir))) {
-    if (!ext.test(f)) continue;
-    for (const m of src(join(dir, f)).matchAll(/code: '([A-Z0-9_]+)'/g)) out.push(m[1]!);
+  const files = ext.test(dir) ? [dir] : readdirSync(join(REPO, dir)).filter((f) => ext.test(f)).map((f) => join(dir, f));
+  for (const f of files) {
+    for (const m of src(f).matchAll(/code: '([A-Z0-9_]+)'/g)) out.push(m[1]!);
   }
   return out;
 }
@@ -68,11 +74,17 @@ const defined = {
   refusal: unionOf('packages/core/src/mode/machine.ts', 'RefusalCode'),
   denial: unionOf('packages/core/src/controller/index.ts', 'DenialCode'),
   thrown: unionOf('packages/core/src/errors.ts', 'CertgateErrorCode'),
+  warning: unionOf('packages/core/src/warnings.ts', 'SettingsWarningCode'),
   literals: [
     ...codeLiterals('packages/core/src/controller', /\.ts$/),
     ...codeLiterals('packages/core/src/mode', /\.ts$/),
+    ...codeLiterals('packages/core/src/preview', /\.ts$/),
+    ...codeLiterals('packages/core/src/confirm', /\.ts$/),
+    ...codeLiterals('packages/core/src/warnings.ts', /\.ts$/),
     ...codeLiterals('examples/console/src', /\.js$/),
+    ...codeLiterals('examples/koa-console/src', /\.js$/),
     ...codeLiterals('packages/express/src', /\.ts$/),
+    ...codeLiterals('packages/koa/src', /\.ts$/),
     ...codeLiterals('packages/tls/src', /\.ts$/),
   ],
 };
@@ -85,13 +97,14 @@ describe('docs/codes.md', () => {
     expect([...expected].filter((c) => !listed.has(c)), 'defined in the sources but missing from docs/codes.md: add a row').toEqual([]);
   });
 
-  it('each kind has its rows: verify, CA lint, CRL lint, settings, denial, thrown', () => {
+  it('each kind has its rows: verify, CA lint, CRL lint, settings, denial, thrown, warning', () => {
     const rows = (kind: string) => table.filter((r) => r.kind === kind).map((r) => r.code).sort();
     expect(rows('verify')).toEqual([...defined.verify].sort());
     expect(rows('CA lint')).toEqual([...defined.caLint].sort());
     expect(rows('CRL lint')).toEqual([...defined.crlLint].sort());
     expect(rows('denial')).toEqual([...defined.denial].sort());
     expect(rows('thrown')).toEqual([...defined.thrown].sort());
+    expect(rows('warning')).toEqual([...defined.warning].sort());
     for (const c of defined.refusal) expect(rows('settings'), c).toContain(c);
     expect(new Set(table.map((r) => `${r.code}/${r.kind}`)).size).toBe(table.length); // no row twice
   });
@@ -221,5 +234,89 @@ describe('codes reached here', () => {
     expect(problems).toContain('LISTENER_FAILED');
     expect(problems).toContain('AUDIT_FAILED');
     controller.close();
+  });
+
+  /** One request through the framework-free console API, signed in as admin. */
+  async function apiGet(controller: Controller, path: string, query?: string) {
+    const api = createConsoleApi(controller, { authenticate: (u, p) => u === 'admin' && p === 'pw' });
+    const req: ApiRequest = {
+      method: 'GET',
+      path,
+      ...(query ? { query } : {}),
+      headers: { accept: 'application/json', authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` },
+      decision: await controller.decide(null),
+      peerChain: null,
+      readBody: async () => ({ ok: true, text: '' }),
+    };
+    const r = await api.handle(req);
+    expect(r, path).not.toBeNull();
+    return { status: r!.status, json: JSON.parse(String(r!.body)) };
+  }
+
+  it('AUDIT_UNAVAILABLE: GET /api/audit while the audit log cannot be read (503)', async () => {
+    const audit: AuditLog = { append: async () => {}, recent: async () => Promise.reject(new Error('EIO: i/o error')) };
+    const controller = await createController({ store: createMemorySettingsStore(), audit, onProblem: () => {} });
+    try {
+      const r = await apiGet(controller, '/api/audit', 'limit=5');
+      expect(r.status).toBe(503);
+      expect(r.json.error.code).toBe('AUDIT_UNAVAILABLE');
+      expect(r.json.error.message).toContain('EIO: i/o error');
+    } finally {
+      controller.close();
+    }
+  });
+
+  it('METRICS_FAILED: GET /metrics when the metrics sink cannot render (500)', async () => {
+    const metrics: ControllerMetrics = {
+      decision() {},
+      validation() {},
+      cache() {},
+      state() {},
+      render: async () => Promise.reject(new Error('registry broken')),
+    };
+    const controller = await createController({ store: createMemorySettingsStore(), metrics, onProblem: () => {} });
+    try {
+      const r = await apiGet(controller, '/metrics');
+      expect(r.status).toBe(500);
+      expect(r.json.error.code).toBe('METRICS_FAILED');
+      expect(r.json.error.message).toContain('registry broken');
+    } finally {
+      controller.close();
+    }
+  });
+
+  it('CONFIRM_REVERT_FAILED and NOT_CONFIRMED: the revert at the deadline fails to write, is reported, then succeeds', async () => {
+    const inner = createMemorySettingsStore();
+    let failWrites = false;
+    const store: SettingsStore = {
+      get: () => inner.get(),
+      compareAndSet: (v, next) => (failWrites ? Promise.reject(new Error('disk full')) : inner.compareAndSet(v, next)),
+      watch: (l) => inner.watch(l),
+    };
+    let t = Date.now();
+    const problems: { code: string; message: string }[] = [];
+    const audit = createMemoryAuditLog();
+    const controller = await createController({ store, audit, now: () => new Date(t), onProblem: (p) => problems.push(p) });
+    controller.close(); // no timer: the reverts below are the explicit ones
+    try {
+      expect((await controller.save({ enabled: true, enforce: false, caPem: pki.caPem }, { actor: 'admin', peerChain: null })).ok).toBe(true);
+      const peerChain = [pki.client, pki.intermediate].map((c) => c.der);
+      const r = await controller.save({ enabled: true, enforce: true, confirmWithinSec: 30 }, { actor: 'admin', peerChain });
+      expect(r).toMatchObject({ ok: true, settings: { mode: 'enforced', pendingConfirmation: { secondsLeft: 30 } } });
+      t += 31_000;
+      failWrites = true;
+      expect(await controller.revertIfDue()).toBe(false);
+      expect(await controller.revertIfDue()).toBe(false); // reported once per deadline
+      expect(problems.filter((p) => p.code === 'CONFIRM_REVERT_FAILED')).toHaveLength(1);
+      expect(problems[0]!.message).toContain('disk full');
+      expect(controller.status()).toMatchObject({ ok: true, state: { mode: 'enforced' } });
+      failWrites = false;
+      expect(await controller.revertIfDue()).toBe(true);
+      expect(controller.status()).toMatchObject({ ok: true, state: { mode: 'optional' } });
+      const reverts = (await audit.recent()).filter((e) => e.action === 'revert').map((e) => `${e.outcome}:${e.code}`);
+      expect(reverts).toEqual(['error:SETTINGS_UNAVAILABLE', 'applied:NOT_CONFIRMED']);
+    } finally {
+      controller.close();
+    }
   });
 });
