@@ -38,6 +38,7 @@ import type { SettingsStore, StoreEvent } from '../settings/store.js';
 import { TrustStore } from '../trust-store.js';
 import type { ClientIdentity, SubjectAltNames, VerificationCode, VerifyOptions, VerifyResult } from '../types.js';
 import { verifyChain } from '../verify.js';
+import { createVerdictCache } from '../verdict-cache.js';
 
 /** What the adapter should do with the request. */
 export type DecisionAction = 'allow' | 'allow-unverified' | 'deny';
@@ -226,30 +227,23 @@ function stateFingerprint(s: MtlsState): string {
   return createHash('sha256').update(JSON.stringify(s)).digest('hex');
 }
 
-function chainKey(chain: readonly Uint8Array[]): string {
-  const h = createHash('sha256');
-  for (const c of chain) {
-    h.update(String(c.byteLength));
-    h.update(':');
-    h.update(c);
-  }
-  return h.digest('hex');
+function presentedOf(id: ClientIdentity): PresentedCertificate {
+  return {
+    subject: id.subject,
+    issuer: id.issuer,
+    serialNumber: id.serialNumber,
+    fingerprint256: id.fingerprint256,
+    notBefore: id.notBefore.toISOString(),
+    notAfter: id.notAfter.toISOString(),
+    san: id.san,
+  };
 }
 
 /** Leaf summary for display; null when the leaf does not even parse. */
 export function describeLeaf(der: Uint8Array): PresentedCertificate | null {
   try {
     const leaf = parseCertificate(der);
-    const id = identityOf(leaf, [leaf]);
-    return {
-      subject: id.subject,
-      issuer: id.issuer,
-      serialNumber: id.serialNumber,
-      fingerprint256: id.fingerprint256,
-      notBefore: id.notBefore.toISOString(),
-      notAfter: id.notAfter.toISOString(),
-      san: id.san,
-    };
+    return presentedOf(identityOf(leaf, [leaf]));
   } catch {
     return null;
   }
@@ -328,7 +322,9 @@ export async function createController(options: ControllerOptions): Promise<Cont
   let loaded!: Loaded;
   let epoch = 0;
   const listeners = new Set<(epoch: number) => void>();
-  const verdictCache = new Map<string, { until: number; result: VerifyResult }>();
+  // Verdicts per (trust store generation, chain bytes, options); an entry never outlives the first
+  // validity boundary of its path (nor a CRL's nextUpdate), nor `verdictCacheTtlMs`.
+  const verdictCache = cacheSize > 0 ? createVerdictCache({ maxEntries: cacheSize, ttlMs: cacheTtl, now: () => now().getTime() }) : null;
 
   function buildTrust(caPem: string, crlPem?: string | null): TrustStore {
     return TrustStore.fromPem(caPem, {
@@ -342,7 +338,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     const wasFailed = loaded !== undefined && !loaded.ok;
     loaded = next;
     epoch++;
-    verdictCache.clear();
+    verdictCache?.clear();
     metrics?.state(next.ok ? { mode: next.state.mode, version: next.state.version, confirmDeadline: next.state.pendingConfirmation?.deadline ?? null } : { mode: null, version: null, confirmDeadline: null });
     confirmTimer.running(next.ok && next.state.pendingConfirmation !== undefined);
     if (!next.ok) {
@@ -406,28 +402,18 @@ export async function createController(options: ControllerOptions): Promise<Cont
   if (loaded.ok && confirmationDue(loaded.state, now())) await revertUnconfirmed();
 
   async function verify(chain: readonly Uint8Array[], trust: TrustStore, useCache: boolean): Promise<VerifyResult> {
-    const key = `${trust.generation}:${chainKey(chain)}`;
-    const time = now();
-    const t = time.getTime();
-    if (useCache) {
-      const hit = verdictCache.get(key);
-      if (hit && t < hit.until) {
-        verdictCache.delete(key);
-        verdictCache.set(key, hit);
-        metrics?.cache(true);
-        return hit.result;
-      }
-      metrics?.cache(false);
-    }
     const started = metrics ? process.hrtime.bigint() : 0n;
-    const result = await verifyChain([...chain], trust, { ...verifyOptions, time });
-    if (metrics) metrics.validation({ seconds: Number(process.hrtime.bigint() - started) / 1e9, ok: result.ok });
-    if (useCache && cacheSize > 0) {
-      // A pass is not reused past the earliest notAfter of its path (the leaf's, at the latest).
-      const until = result.ok ? Math.min(t + cacheTtl, ...result.chain.map((c) => c.notAfter.getTime())) : t + cacheTtl;
-      verdictCache.set(key, { until, result });
-      while (verdictCache.size > cacheSize) verdictCache.delete(verdictCache.keys().next().value as string);
+    let result: VerifyResult;
+    if (useCache && verdictCache) {
+      const missesBefore = verdictCache.misses;
+      result = await verdictCache.verify(chain, trust, verifyOptions);
+      const hit = verdictCache.misses === missesBefore;
+      metrics?.cache(hit);
+      if (hit) return result;
+    } else {
+      result = await verifyChain([...chain], trust, { ...verifyOptions, time: now() });
     }
+    if (metrics) metrics.validation({ seconds: Number(process.hrtime.bigint() - started) / 1e9, ok: result.ok });
     return result;
   }
 
@@ -440,25 +426,22 @@ export async function createController(options: ControllerOptions): Promise<Cont
     const current = loaded;
     const e = epoch;
     const chain = normaliseChain(peerChain);
-    const certificate = chain ? describeLeaf(chain[0]!) : null;
     if (!current.ok) {
       return {
+        certificate: chain ? describeLeaf(chain[0]!) : null,
         action: 'deny',
         mode: 'enforced',
         epoch: e,
         settingsVersion: null,
-        certificate,
         verdict: null,
         identity: null,
         denial: { code: 'SETTINGS_UNAVAILABLE', message: 'Access is denied because the mTLS settings cannot be read; an administrator must repair them.' },
       };
     }
     const { state, trust } = current;
-    const base = { mode: state.mode, epoch: e, settingsVersion: state.version, certificate };
-    if (state.mode === 'disabled' || trust === null) {
-      return { ...base, action: 'allow', verdict: null, identity: null };
-    }
+    const base = { mode: state.mode, epoch: e, settingsVersion: state.version, certificate: null };
     if (!chain) {
+      if (state.mode === 'disabled' || trust === null) return { ...base, action: 'allow', verdict: null, identity: null };
       if (state.mode === 'optional') return { ...base, action: 'allow-unverified', verdict: null, identity: null };
       return {
         ...base,
@@ -468,11 +451,17 @@ export async function createController(options: ControllerOptions): Promise<Cont
         denial: { code: 'CLIENT_CERT_MISSING', message: `Client certificate not found in request. Please make sure your client uses a certificate to access ${appName}.` },
       };
     }
+    if (state.mode === 'disabled' || trust === null) {
+      return { ...base, certificate: describeLeaf(chain[0]!), action: 'allow', verdict: null, identity: null };
+    }
     const verdict = await verify(chain, trust, true);
-    if (verdict.ok) return { ...base, action: 'allow', verdict, identity: verdict.identity };
-    if (state.mode === 'optional') return { ...base, action: 'allow-unverified', verdict, identity: null };
+    // A validated leaf is described from its identity; only an unvalidated one is parsed again.
+    if (verdict.ok) return { ...base, certificate: presentedOf(verdict.identity), action: 'allow', verdict, identity: verdict.identity };
+    const certificate = describeLeaf(chain[0]!);
+    if (state.mode === 'optional') return { ...base, certificate, action: 'allow-unverified', verdict, identity: null };
     return {
       ...base,
+      certificate,
       action: 'deny',
       verdict,
       identity: null,
