@@ -24,7 +24,6 @@ import {
   checkInteger,
   ctx,
   ctxCons,
-  decodeBitString,
   decodeBoolean,
   decodeNamedBits,
   decodeOid,
@@ -35,8 +34,19 @@ import {
   decodeUtcTime,
 } from '../der/reader.js';
 import type { AlgorithmIdentifier, Attribute, AuthorityKeyIdentifier, DistributionPoint, GeneralName, Name } from './model.js';
-import { readName, readRdnContents } from './name.js';
-import { readAlgorithmIdentifier, readGeneralNamesContents } from './parse.js';
+import { readName } from './name.js';
+import {
+  type ExtensionListNames,
+  decodeAki,
+  decodeDistributionPoints,
+  decodeGeneralNames,
+  readAlgorithmIdentifier,
+  readDistributionPointName,
+  readExtensions,
+  readSignatureValue,
+  single,
+  singlePrimitive,
+} from './parse.js';
 
 /** The CRL cannot be parsed; `message` is a sentence naming the field and the rule. */
 export class MalformedCrlError extends Error {
@@ -51,6 +61,10 @@ export const MAX_CRL_SIZE = 64 * 1024 * 1024;
 /** Upper bound on the number of entries of one CRL. */
 export const MAX_CRL_ENTRIES = 4_000_000;
 const MAX_EXTENSIONS = 64;
+/** A CRL's freshestCRL holds at most this many distribution points. */
+const MAX_DISTRIBUTION_POINTS = 256;
+const CRL_EXTENSIONS: ExtensionListNames = { list: 'crlExtensions', item: 'crlExtensions', section: '§5.2' };
+const ENTRY_EXTENSIONS: ExtensionListNames = { list: 'crlEntryExtensions', item: 'crlEntryExtensions', section: '§5.3' };
 
 /** CRL extension OIDs (RFC 5280 §5.2) and entry extension OIDs (§5.3). */
 export const CrlExt = {
@@ -162,20 +176,6 @@ export function serialKey(v: Uint8Array): string {
   return String.fromCharCode.apply(null, v as unknown as number[]);
 }
 
-function single(value: Uint8Array, tag: number, what: string): DerReader {
-  const r = new DerReader(value, 1);
-  const inner = r.enter(tag, what);
-  r.end(what);
-  return inner;
-}
-
-function singlePrimitive(value: Uint8Array, tag: number, what: string): Uint8Array {
-  const r = new DerReader(value, 1);
-  const v = r.read(tag, what);
-  r.end(what);
-  return v;
-}
-
 function decodeCrlNumber(v: Uint8Array, what: string): bigint {
   const c = singlePrimitive(v, Tag.INTEGER, what);
   checkInteger(c, what);
@@ -184,52 +184,6 @@ function decodeCrlNumber(v: Uint8Array, what: string): bigint {
   let n = 0n;
   for (let i = 0; i < c.length; i++) n = (n << 8n) | BigInt(c[i]!);
   return n;
-}
-
-function decodeAki(v: Uint8Array): AuthorityKeyIdentifier {
-  const s = single(v, Tag.SEQUENCE, 'authorityKeyIdentifier');
-  const keyIdentifier = s.readOptional(ctx(0), 'authorityKeyIdentifier keyIdentifier');
-  const gn = s.enterOptional(ctxCons(1), 'authorityKeyIdentifier authorityCertIssuer');
-  const authorityCertIssuer = gn === null ? null : readGeneralNamesContents(gn, 'authorityKeyIdentifier authorityCertIssuer');
-  const serial = s.readOptional(ctx(2), 'authorityKeyIdentifier authorityCertSerialNumber');
-  if (serial !== null) checkInteger(serial, 'authorityKeyIdentifier authorityCertSerialNumber');
-  s.end('authorityKeyIdentifier');
-  return { keyIdentifier, authorityCertIssuer, authorityCertSerialNumber: serial };
-}
-
-/** DistributionPointName (a CHOICE, so the tag inside `[0]` is explicit) from the reader over `[0]`'s contents. */
-function readDistributionPointName(dpn: DerReader, what: string): { full: GeneralName[] } | { relative: Attribute[] } {
-  const t = dpn.peekTag();
-  let name: { full: GeneralName[] } | { relative: Attribute[] };
-  if (t === ctxCons(0)) {
-    name = { full: readGeneralNamesContents(dpn.enter(ctxCons(0), `${what} fullName`), `${what} fullName`) };
-  } else if (t === ctxCons(1)) {
-    name = { relative: readRdnContents(dpn.enter(ctxCons(1), `${what} nameRelativeToCRLIssuer`), `${what} nameRelativeToCRLIssuer`) };
-  } else {
-    throw new DerError(`${what}: expected fullName [0] or nameRelativeToCRLIssuer [1]`);
-  }
-  dpn.end(what);
-  return name;
-}
-
-function decodeDistributionPoints(v: Uint8Array, what: string): DistributionPoint[] {
-  const s = single(v, Tag.SEQUENCE, what);
-  const out: DistributionPoint[] = [];
-  while (!s.atEnd) {
-    if (out.length >= 256) throw new DerError(`${what}: too many distribution points`);
-    const dp = s.enter(Tag.SEQUENCE, `${what} DistributionPoint`);
-    const dpn = dp.enterOptional(ctxCons(0), `${what} distributionPoint`);
-    const name = dpn === null ? null : readDistributionPointName(dpn, `${what} distributionPoint`);
-    const rf = dp.readOptional(ctx(1), `${what} reasons`);
-    const reasons = rf === null ? null : decodeNamedBits(rf, `${what} reasons`, 9);
-    const ci = dp.enterOptional(ctxCons(2), `${what} cRLIssuer`);
-    const cRLIssuer = ci === null ? null : readGeneralNamesContents(ci, `${what} cRLIssuer`);
-    dp.end(`${what} DistributionPoint`);
-    if (name === null && cRLIssuer === null) throw new DerError(`${what}: a DistributionPoint must hold distributionPoint or cRLIssuer`);
-    out.push({ name, reasons, cRLIssuer });
-  }
-  if (out.length === 0) throw new DerError(`${what}: must hold at least one distribution point`);
-  return out;
 }
 
 function idpBoolean(s: DerReader, n: number, what: string): boolean {
@@ -255,34 +209,6 @@ function decodeIdp(v: Uint8Array): IssuingDistributionPoint {
     throw new DerError(`${what}: at most one of onlyContainsUserCerts, onlyContainsCACerts and onlyContainsAttributeCerts may be TRUE (RFC 5280 §5.2.5)`);
   }
   return { name, onlyContainsUserCerts, onlyContainsCACerts, onlySomeReasons, indirectCRL, onlyContainsAttributeCerts, der: v };
-}
-
-interface ReadExtension {
-  oid: string;
-  critical: boolean;
-  value: Uint8Array;
-}
-
-/** Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension, from the reader over the SEQUENCE's contents. */
-function readExtensions(list: DerReader, what: string, allowEmpty = false): ReadExtension[] {
-  const out: ReadExtension[] = [];
-  while (!list.atEnd) {
-    if (out.length >= MAX_EXTENSIONS) throw new DerError(`${what}: more than ${MAX_EXTENSIONS}`);
-    const e = list.enter(Tag.SEQUENCE, `${what} Extension`);
-    const oid = decodeOid(e.read(Tag.OID, `${what} extnID`), `${what} extnID`);
-    let critical = false;
-    const c = e.readOptional(Tag.BOOLEAN, `${what} ${oid} critical`);
-    if (c !== null) {
-      critical = decodeBoolean(c, `${what} ${oid} critical`);
-      if (!critical) throw new DerError(`${what} ${oid} critical: FALSE is the DEFAULT and must be omitted in DER`);
-    }
-    const value = e.read(Tag.OCTET_STRING, `${what} ${oid} extnValue`);
-    e.end(`${what} ${oid}`);
-    for (const x of out) if (x.oid === oid) throw new DerError(`${what}: extension ${oid} appears more than once`);
-    out.push({ oid, critical, value });
-  }
-  if (out.length === 0 && !allowEmpty) throw new DerError(`${what}: must hold at least one extension when present`);
-  return out;
 }
 
 function decodeReason(v: Uint8Array): number {
@@ -335,8 +261,7 @@ function parseInner(der: Uint8Array): ParsedCrl {
   const tbs = cl.enter(Tag.SEQUENCE, 'tbsCertList');
   const tbsDer = cl.lastFull();
   const outerAlg = readAlgorithmIdentifier(cl, 'signatureAlgorithm');
-  const sigBits = decodeBitString(cl.read(Tag.BIT_STRING, 'signatureValue'), 'signatureValue');
-  const signature = sigBits.unusedBits === 0 ? sigBits.bytes : sigBits.bytes.subarray(0, 0);
+  const signature = readSignatureValue(cl);
   cl.end('CertificateList');
 
   let version: 1 | 2 = 1;
@@ -376,7 +301,7 @@ function parseInner(der: Uint8Array): ParsedCrl {
         if (version !== 2) throw new DerError('crlEntryExtensions: only allowed in a version 2 CRL');
         // An empty crlEntryExtensions breaks SIZE (1..MAX) but is what @peculiar/x509 (and other
         // generators) write for an entry without extensions; it carries nothing, so it is accepted.
-        const exts = readExtensions(e.enter(Tag.SEQUENCE, 'crlEntryExtensions'), 'crlEntryExtensions', true);
+        const exts = readExtensions(e.enter(Tag.SEQUENCE, 'crlEntryExtensions'), ENTRY_EXTENSIONS, MAX_EXTENSIONS, true);
         for (const x of exts) {
           switch (x.oid) {
             case CrlExt.reasonCode:
@@ -389,7 +314,7 @@ function parseInner(der: Uint8Array): ParsedCrl {
               decodeOid(singlePrimitive(x.value, Tag.OID, 'holdInstructionCode'), 'holdInstructionCode');
               break;
             case CrlExt.certificateIssuer: {
-              const names = readGeneralNamesContents(single(x.value, Tag.SEQUENCE, 'certificateIssuer'), 'certificateIssuer');
+              const names = decodeGeneralNames(x.value, 'certificateIssuer');
               table.issuers.push(names);
               group = table.issuers.length - 1;
               break;
@@ -489,7 +414,7 @@ function parseInner(der: Uint8Array): ParsedCrl {
   const extWrap = tbs.enterOptional(ctxCons(0), 'crlExtensions');
   if (extWrap !== null) {
     if (version !== 2) throw new DerError('crlExtensions: only allowed in a version 2 CRL');
-    const exts = readExtensions(extWrap.enter(Tag.SEQUENCE, 'crlExtensions'), 'crlExtensions');
+    const exts = readExtensions(extWrap.enter(Tag.SEQUENCE, 'crlExtensions'), CRL_EXTENSIONS, MAX_EXTENSIONS);
     extWrap.end('crlExtensions');
     for (const x of exts) {
       switch (x.oid) {
@@ -497,7 +422,7 @@ function parseInner(der: Uint8Array): ParsedCrl {
           out.authorityKeyIdentifier = decodeAki(x.value);
           break;
         case CrlExt.issuerAltName:
-          out.issuerAltName = readGeneralNamesContents(single(x.value, Tag.SEQUENCE, 'issuerAltName'), 'issuerAltName');
+          out.issuerAltName = decodeGeneralNames(x.value, 'issuerAltName');
           break;
         case CrlExt.cRLNumber:
           out.crlNumber = decodeCrlNumber(x.value, 'cRLNumber');
@@ -512,7 +437,7 @@ function parseInner(der: Uint8Array): ParsedCrl {
           if (!x.critical) out.problems.push('its issuingDistributionPoint extension is not marked critical (RFC 5280 §5.2.5)');
           break;
         case CrlExt.freshestCRL:
-          out.freshestCrl = decodeDistributionPoints(x.value, 'freshestCRL');
+          out.freshestCrl = decodeDistributionPoints(x.value, 'freshestCRL', MAX_DISTRIBUTION_POINTS);
           break;
         case CrlExt.authorityInfoAccess:
           break;

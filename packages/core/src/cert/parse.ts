@@ -67,6 +67,7 @@ export const MAX_CERTIFICATE_SIZE = 1024 * 1024;
 /** Upper bounds on list lengths inside one certificate. */
 const MAX_EXTENSIONS = 256;
 const MAX_LIST = 4096;
+const CERT_EXTENSIONS: ExtensionListNames = { list: 'extensions', item: 'extension', section: '§4.2' };
 
 /** Read an AlgorithmIdentifier (SEQUENCE { algorithm OID, parameters ANY OPTIONAL }). */
 export function readAlgorithmIdentifier(r: DerReader, what: string): { alg: AlgorithmIdentifier; full: Uint8Array } {
@@ -180,14 +181,16 @@ export function readGeneralNamesContents(s: DerReader, what: string, context: 's
   return out;
 }
 
-function single(value: Uint8Array, tag: number, what: string): DerReader {
+/** A reader over the contents of an extension value that must be exactly one TLV with `tag` (nested one level deep). */
+export function single(value: Uint8Array, tag: number, what: string): DerReader {
   const r = new DerReader(value, 1);
   const inner = r.enter(tag, what);
   r.end(what);
   return inner;
 }
 
-function singlePrimitive(value: Uint8Array, tag: number, what: string): Uint8Array {
+/** The contents of an extension value that must be exactly one primitive TLV with `tag`. */
+export function singlePrimitive(value: Uint8Array, tag: number, what: string): Uint8Array {
   const r = new DerReader(value, 1);
   const v = r.read(tag, what);
   r.end(what);
@@ -226,7 +229,8 @@ function decodeOidList(v: Uint8Array, what: string): string[] {
   return out;
 }
 
-function decodeGeneralNames(v: Uint8Array, what: string): GeneralName[] {
+/** GeneralNames as a whole extension value (subjectAltName, issuerAltName, certificateIssuer). */
+export function decodeGeneralNames(v: Uint8Array, what: string): GeneralName[] {
   return readGeneralNamesContents(single(v, Tag.SEQUENCE, what), what);
 }
 
@@ -325,7 +329,8 @@ function decodePolicyConstraints(v: Uint8Array): PolicyConstraints {
   };
 }
 
-function decodeAki(v: Uint8Array): AuthorityKeyIdentifier {
+/** authorityKeyIdentifier (RFC 5280 §4.2.1.1; also a CRL extension, §5.2.1). */
+export function decodeAki(v: Uint8Array): AuthorityKeyIdentifier {
   const s = single(v, Tag.SEQUENCE, 'authorityKeyIdentifier');
   const keyIdentifier = s.readOptional(ctx(0), 'authorityKeyIdentifier keyIdentifier');
   const gn = s.enterOptional(ctxCons(1), 'authorityKeyIdentifier authorityCertIssuer');
@@ -336,26 +341,33 @@ function decodeAki(v: Uint8Array): AuthorityKeyIdentifier {
   return { keyIdentifier, authorityCertIssuer, authorityCertSerialNumber: serial };
 }
 
-function decodeDistributionPoints(v: Uint8Array, what: string): DistributionPoint[] {
+/** DistributionPointName (a CHOICE, so the tag inside `[0]` is explicit) from the reader over `[0]`'s contents. */
+export function readDistributionPointName(dpn: DerReader, what: string): NonNullable<DistributionPoint['name']> {
+  const t = dpn.peekTag();
+  let name: NonNullable<DistributionPoint['name']>;
+  if (t === ctxCons(0)) {
+    name = { full: readGeneralNamesContents(dpn.enter(ctxCons(0), `${what} fullName`), `${what} fullName`) };
+  } else if (t === ctxCons(1)) {
+    name = { relative: readRdnContents(dpn.enter(ctxCons(1), `${what} nameRelativeToCRLIssuer`), `${what} nameRelativeToCRLIssuer`) };
+  } else {
+    throw new DerError(`${what}: expected fullName [0] or nameRelativeToCRLIssuer [1]`);
+  }
+  dpn.end(what);
+  return name;
+}
+
+/**
+ * CRLDistributionPoints syntax (RFC 5280 §4.2.1.13), used by cRLDistributionPoints and freshestCRL in
+ * certificates and CRLs; at most `max` distribution points.
+ */
+export function decodeDistributionPoints(v: Uint8Array, what: string, max = MAX_LIST): DistributionPoint[] {
   const s = single(v, Tag.SEQUENCE, what);
   const out: DistributionPoint[] = [];
   while (!s.atEnd) {
-    if (out.length >= MAX_LIST) throw new DerError(`${what}: too many distribution points`);
+    if (out.length >= max) throw new DerError(`${what}: too many distribution points`);
     const dp = s.enter(Tag.SEQUENCE, `${what} DistributionPoint`);
-    let name: DistributionPoint['name'] = null;
     const dpn = dp.enterOptional(ctxCons(0), `${what} distributionPoint`);
-    if (dpn !== null) {
-      // DistributionPointName is a CHOICE, so its [0] tag is explicit.
-      const t = dpn.peekTag();
-      if (t === ctxCons(0)) {
-        name = { full: readGeneralNamesContents(dpn.enter(ctxCons(0), `${what} fullName`), `${what} fullName`) };
-      } else if (t === ctxCons(1)) {
-        name = { relative: readRdnContents(dpn.enter(ctxCons(1), `${what} nameRelativeToCRLIssuer`), `${what} nameRelativeToCRLIssuer`) };
-      } else {
-        throw new DerError(`${what} distributionPoint: expected fullName [0] or nameRelativeToCRLIssuer [1]`);
-      }
-      dpn.end(`${what} distributionPoint`);
-    }
+    const name = dpn === null ? null : readDistributionPointName(dpn, `${what} distributionPoint`);
     const rf = dp.readOptional(ctx(1), `${what} reasons`);
     const reasons = rf === null ? null : decodeNamedBits(rf, `${what} reasons`, 9);
     const ci = dp.enterOptional(ctxCons(2), `${what} cRLIssuer`);
@@ -367,6 +379,45 @@ function decodeDistributionPoints(v: Uint8Array, what: string): DistributionPoin
     out.push({ name, reasons, cRLIssuer });
   }
   if (out.length === 0) throw new DerError(`${what}: must hold at least one distribution point`);
+  return out;
+}
+
+/** How {@link readExtensions} names what it reads in errors, and which RFC 5280 section forbids duplicates. */
+export interface ExtensionListNames {
+  /** The list (`extensions`, `crlExtensions`, `crlEntryExtensions`). */
+  list: string;
+  /** The prefix of one extension's fields (`extension`, `crlExtensions`). */
+  item: string;
+  /** e.g. `§4.2`. */
+  section: string;
+}
+
+/**
+ * Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension (certificates, CRLs, CRL entries), from the reader
+ * over the SEQUENCE's contents: at most `max`, no OID twice, `critical` FALSE not encoded (DER). An empty
+ * list throws unless `allowEmpty`.
+ */
+export function readExtensions(list: DerReader, names: ExtensionListNames, max: number, allowEmpty = false): Extension[] {
+  const { item } = names;
+  const out: Extension[] = [];
+  while (!list.atEnd) {
+    if (out.length >= max) throw new DerError(`${names.list}: more than ${max}`);
+    const e = list.enter(Tag.SEQUENCE, `${item} Extension`);
+    const oid = decodeOid(e.read(Tag.OID, `${item} extnID`), `${item} extnID`);
+    let critical = false;
+    const c = e.readOptional(Tag.BOOLEAN, `${item} ${oid} critical`);
+    if (c !== null) {
+      critical = decodeBoolean(c, `${item} ${oid} critical`);
+      if (!critical) throw new DerError(`${item} ${oid} critical: FALSE is the DEFAULT and must be omitted in DER`);
+    }
+    const value = e.read(Tag.OCTET_STRING, `${item} ${oid} extnValue`);
+    e.end(`${item} ${oid}`);
+    for (let i = 0; i < out.length; i++) {
+      if (out[i]!.oid === oid) throw new DerError(`${names.list}: extension ${oid} appears more than once (RFC 5280 ${names.section})`);
+    }
+    out.push({ oid, critical, value });
+  }
+  if (out.length === 0 && !allowEmpty) throw new DerError(`${names.list}: must hold at least one extension when present`);
   return out;
 }
 
@@ -484,7 +535,6 @@ function parseInner(der: Uint8Array): Parsed {
     subjectUniqueId = decodeBitString(su, 'subjectUniqueID').bytes;
   }
 
-  const extensions: Extension[] = [];
   const out: Parsed = {
     der,
     tbs: tbsDer,
@@ -500,7 +550,7 @@ function parseInner(der: Uint8Array): Parsed {
     spki,
     issuerUniqueId,
     subjectUniqueId,
-    extensions,
+    extensions: [],
     unknownCriticalExtensions: [],
     selfIssued: issuer.key === subject.key,
     sha256: sha256Hex(der),
@@ -512,29 +562,8 @@ function parseInner(der: Uint8Array): Parsed {
     if (version !== 3) throw new DerError('extensions: only allowed in a version 3 certificate');
     const list = extWrap.enter(Tag.SEQUENCE, 'extensions');
     extWrap.end('extensions');
-    while (!list.atEnd) {
-      if (extensions.length >= MAX_EXTENSIONS) throw new DerError(`extensions: more than ${MAX_EXTENSIONS}`);
-      const e = list.enter(Tag.SEQUENCE, 'Extension');
-      const oid = decodeOid(e.read(Tag.OID, 'extnID'), 'extnID');
-      let critical = false;
-      const c = e.readOptional(Tag.BOOLEAN, `extension ${oid} critical`);
-      if (c !== null) {
-        critical = decodeBoolean(c, `extension ${oid} critical`);
-        if (!critical) throw new DerError(`extension ${oid} critical: FALSE is the DEFAULT and must be omitted in DER`);
-      }
-      const value = e.read(Tag.OCTET_STRING, `extension ${oid} extnValue`);
-      e.end(`extension ${oid}`);
-      for (let i = 0; i < extensions.length; i++) {
-        if (extensions[i]!.oid === oid) {
-          throw new MalformedCertificateError(
-            `The certificate is malformed: extension ${oid} appears more than once (RFC 5280 §4.2).`,
-          );
-        }
-      }
-      extensions.push({ oid, critical, value });
-      decodeExtension(out, oid, critical, value);
-    }
-    if (extensions.length === 0) throw new DerError('extensions: must hold at least one extension when present');
+    out.extensions = readExtensions(list, CERT_EXTENSIONS, MAX_EXTENSIONS);
+    for (const x of out.extensions) decodeExtension(out, x.oid, x.critical, x.value);
   }
   tbs.end('tbsCertificate');
 
