@@ -17,7 +17,7 @@
  * {@link verifySignature} never throws.
  */
 import { type JsonWebKey, type KeyObject, createPublicKey, verify as cryptoVerify, constants } from 'node:crypto';
-import { DerError, DerReader, Tag, checkInteger, checkNull, ctxCons, decodeOid, decodeUint } from '../der/reader.js';
+import { DerError, DerReader, Tag, checkInteger, checkNull, ctxCons, decodeOid, decodeUint, encodeOid } from '../der/reader.js';
 import { tlv } from '../der/writer.js';
 import type { AlgorithmIdentifier, SubjectPublicKeyInfo } from './model.js';
 import { Curve, Hash, KeyAlg, MGF1, SigAlg } from './oids.js';
@@ -193,27 +193,10 @@ export function dsaNeedsParams(spki: SubjectPublicKeyInfo): boolean {
  * parameters: the key that RFC 5280 §6.1.4 (k) says to verify with when a DSA key inherits.
  */
 export function spkiWithParams(spki: SubjectPublicKeyInfo, params: Uint8Array): Uint8Array {
-  const oid = tlv(Tag.OID, encodeOidContent(spki.algorithm.oid));
+  const oid = tlv(Tag.OID, encodeOid(spki.algorithm.oid));
   const alg = tlv(Tag.SEQUENCE, oid, params);
   const key = tlv(Tag.BIT_STRING, Uint8Array.of(0), spki.publicKey);
   return tlv(Tag.SEQUENCE, alg, key);
-}
-
-function encodeOidContent(oid: string): Uint8Array {
-  const parts = oid.split('.').map(Number);
-  const arcs = [parts[0]! * 40 + parts[1]!, ...parts.slice(2)];
-  const out: number[] = [];
-  for (const a of arcs) {
-    const tmp: number[] = [];
-    let x = a;
-    do {
-      tmp.unshift(x % 128);
-      x = Math.floor(x / 128);
-    } while (x > 0);
-    for (let i = 0; i < tmp.length - 1; i++) tmp[i]! |= 0x80;
-    out.push(...tmp);
-  }
-  return Uint8Array.from(out);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -412,7 +412,7 @@ export function decodeOid(v: Uint8Array, what: string): string {
   return out;
 }
 
-/** Dotted OID text to DER content octets (for tests and constants). */
+/** Dotted OID text to DER content octets (constants, tests, and re-encoding a decoded OID, as signature.ts does). */
 export function encodeOid(oid: string): Uint8Array {
   const parts = oid.split('.').map((p) => Number(p));
   if (parts.length < 2 || parts.some((p) => !Number.isSafeInteger(p) || p < 0)) throw new Error(`bad OID ${oid}`);
