@@ -88,7 +88,8 @@ export function storeInternals(store: TrustStore): TrustStoreInternals {
   return i;
 }
 
-function crlSummary(c: ParsedCrl): CrlSummary {
+/** @internal The {@link CrlSummary} of a parsed CRL (TrustStore.crls, lintCrls). */
+export function crlSummary(c: ParsedCrl): CrlSummary {
   return {
     issuer: formatName(c.issuer),
     thisUpdate: new Date(c.thisUpdate),

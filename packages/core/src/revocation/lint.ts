@@ -11,9 +11,8 @@ import { KeyUsageBit } from '../cert/model.js';
 import { formatName } from '../cert/name.js';
 import { parseCertificate } from '../cert/parse.js';
 import { verifySignature } from '../cert/signature.js';
-import { colonHex } from '../identity.js';
 import { readPemBlocks } from '../pem.js';
-import type { CrlSummary } from '../trust-store.js';
+import { crlSummary, type CrlSummary } from '../trust-store.js';
 
 /** Codes of {@link lintCrls} problems. Public API. */
 export type CrlLintCode =
@@ -66,18 +65,6 @@ function certsOf(pem: string): ParsedCertificate[] {
   return out;
 }
 
-function summary(c: ParsedCrl): CrlSummary {
-  return {
-    issuer: formatName(c.issuer),
-    thisUpdate: new Date(c.thisUpdate),
-    nextUpdate: c.nextUpdate === null ? null : new Date(c.nextUpdate),
-    entryCount: c.entryCount,
-    crlNumber: c.crlNumber === null ? null : c.crlNumber.toString(),
-    delta: c.deltaBase !== null,
-    fingerprint256: colonHex(c.sha256),
-  };
-}
-
 /**
  * Lints CRLs (PEM text with one or more `X509 CRL` blocks, or a list of PEM strings / DER bytes) against
  * the CA bundle they belong to. Never throws for bad input.
@@ -126,7 +113,7 @@ export function lintCrls(crls: string | readonly (string | Uint8Array)[], caBund
       problems.push({ code: 'CRL_PARSE_ERROR', index: i, message: `${n} could not be parsed: ${(err as Error).message}` });
       continue;
     }
-    out.push(summary(crl));
+    out.push(crlSummary(crl));
     const who = `${n} (issuer "${formatName(crl.issuer)}")`;
     const named = signers.filter((c) => c.subject.key === crl.issuer.key);
     if (named.length === 0) {
