@@ -22,7 +22,7 @@ import {
   type HttpResponse,
   type Rule,
 } from '@certgate/core';
-import { decideSocket, peerChainFromSocket } from '@certgate/tls';
+import { decideSocket, peerChainFromSocket, settledDecision } from '@certgate/tls';
 
 /** What `req.clientCertificate` holds: the controller's decision for this request (after the mount's rules). */
 export type ClientCertificate = Decision;
@@ -67,6 +67,13 @@ export function mtls(controller: Controller, options: MtlsMiddlewareOptions = {}
   const rules = resolveRules(options.rules, 'mtls');
   const apiPrefix = options.apiPrefix ?? '/api';
   return async function mtlsMiddleware(req: Request, res: Response, next: NextFunction): Promise<void> {
+    // Keep-alive fast path: the connection was decided under the current settings and this mount has
+    // no rules, so the request goes on without waiting for a promise.
+    const settled = !rules && !req.clientCertificate ? settledDecision(controller, req.socket) : undefined;
+    if (settled && settled.action !== 'deny') {
+      req.clientCertificate = settled;
+      return next();
+    }
     try {
       // An earlier mount's decision (and its rules) carries on: the rules of every mount apply.
       const decision = await authorize(req.clientCertificate ?? (await decideSocket(controller, req.socket)), rules, controller.appName);

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ServerHttp2Stream } from 'node:http2';
 import type { Controller, Decision } from '@certgate/core';
-import { connectionState, isTlsSocket, readPeerChain } from './peer.js';
+import { connectionState, isTlsSocket, readPeerChain, type SocketEntry } from './peer.js';
 
 /**
  * The controller's decision for the connection `socket`, computed once per connection and settings
@@ -31,11 +31,28 @@ export function decideSocket(controller: Controller, socket: Socket | TLSSocket 
   // Read once per connection (attached servers read it at the end of the handshake already).
   if (state.chain === undefined) state.chain = readPeerChain(socket);
   const decision = controller.decide(state.chain ?? null);
-  state.decisions.set(controller, { epoch, decision });
-  decision.catch(() => {
-    if (state.decisions.get(controller)?.decision === decision) state.decisions.delete(controller);
-  });
+  const fresh: SocketEntry = { epoch, decision };
+  state.decisions.set(controller, fresh);
+  decision.then(
+    (d) => {
+      fresh.settled = d;
+    },
+    () => {
+      if (state.decisions.get(controller) === fresh) state.decisions.delete(controller);
+    },
+  );
   return decision;
+}
+
+/**
+ * The connection's decision when it is already made under the controller's current epoch, without
+ * waiting: a keep-alive request can then go on synchronously. `undefined` when {@link decideSocket}
+ * must be awaited (first request, a settings change since, or a decision still in progress).
+ */
+export function settledDecision(controller: Controller, socket: Socket | TLSSocket | null | undefined): Decision | undefined {
+  if (!socket || !isTlsSocket(socket)) return undefined;
+  const entry = connectionState(socket, false)?.decisions.get(controller);
+  return entry && entry.epoch === controller.epoch ? entry.settled : undefined;
 }
 
 /**

@@ -26,6 +26,8 @@ export const MAX_PEER_CHAIN = 10;
 export interface SocketEntry {
   epoch: number;
   decision: Promise<Decision>;
+  /** The decision once the promise has settled (a keep-alive request can then go on synchronously). */
+  settled?: Decision;
 }
 
 /** What certgate keeps on one TLS connection. */
