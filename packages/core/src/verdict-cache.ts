@@ -27,7 +27,7 @@ import { CertgateOptionError } from './errors.js';
 import { readPemBlocks } from './pem.js';
 import { storeInternals, type TrustStore } from './trust-store.js';
 import type { CertificateInput, CertificateSummary, VerifyOptions, VerifyResult } from './types.js';
-import { INPUT_LIMITS, verifyChain } from './verify.js';
+import { INPUT_LIMITS, VERIFY_OPTION_KEYS, verifyChain } from './verify.js';
 
 /** Options of {@link createVerdictCache}. */
 export interface VerdictCacheOptions {
@@ -69,20 +69,7 @@ interface Entry {
   result: VerifyResult;
 }
 
-/** The option keys of VerifyOptions in a fixed order (the canonical key order). */
-const OPTION_ORDER = [
-  'requiredEku',
-  'revocation',
-  'initialPolicySet',
-  'explicitPolicy',
-  'policyMappingInhibit',
-  'anyPolicyInhibit',
-  'maxDepth',
-  'clockToleranceSec',
-  'allowWeakAlgorithms',
-  'requiredKeyUsage',
-] as const;
-const OPTION_SET = new Set<string>(OPTION_ORDER);
+const OPTION_SET = new Set<string>(VERIFY_OPTION_KEYS);
 
 const MAX_ENTRIES_LIMIT = 10_000_000;
 
@@ -133,7 +120,7 @@ function canonicalOptions(options: VerifyOptions | undefined): { key: string; sn
     }
   }
   let key = '';
-  for (const k of OPTION_ORDER) if (k in snap) key += `${k}=${JSON.stringify(snap[k])};`;
+  for (const k of VERIFY_OPTION_KEYS) if (k in snap) key += `${k}=${JSON.stringify(snap[k])};`;
   return { key, snapshot: snap as VerifyOptions };
 }
 

@@ -29,8 +29,11 @@ const EKU_NAMES: Record<string, string> = {
   serverAuth: '1.3.6.1.5.5.7.3.1',
 };
 const OID_RE = /^[0-2](\.(0|[1-9][0-9]*))+$/;
-const OPTION_KEYS = new Set([
-  'time',
+/**
+ * @internal The keys of {@link VerifyOptions} other than `time`, in a fixed order: what verifyChain
+ * accepts (with `time`) and the canonical key order of the verdict cache.
+ */
+export const VERIFY_OPTION_KEYS = [
   'requiredEku',
   'revocation',
   'initialPolicySet',
@@ -41,7 +44,11 @@ const OPTION_KEYS = new Set([
   'clockToleranceSec',
   'allowWeakAlgorithms',
   'requiredKeyUsage',
-]);
+] as const satisfies readonly (keyof VerifyOptions)[];
+// Compile-time check that the list names every option: this fails to type-check if VerifyOptions grows a key.
+const everyOptionListed: Record<Exclude<keyof VerifyOptions, 'time' | (typeof VERIFY_OPTION_KEYS)[number]>, never> = {};
+void everyOptionListed;
+const OPTION_KEYS = new Set<string>(['time', ...VERIFY_OPTION_KEYS]);
 
 function bad(message: string): never {
   throw new CertgateOptionError(`verifyChain: ${message}`);
