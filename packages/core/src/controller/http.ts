@@ -13,6 +13,7 @@ import { CONFIRM_WINDOW_LIMITS, type Refusal } from '../mode/machine.js';
 import { EXTENSION_ROUTES, handleExtensionRoute, metricsResponse } from '../preview/console-routes.js';
 import { expiresInDays } from '../warnings.js';
 import type { ChangeOutcome, Controller, ControllerRefusal, Decision, SaveRequest, SettingsView } from './index.js';
+import { parseJsonObject, type Parsed } from './json-body.js';
 
 /** A response to write: status, headers and the body text. */
 export interface HttpResponse {
@@ -213,19 +214,6 @@ export function readRequestBodyOrParsed(req: Readable & { headers: HttpHeaders }
   return readRequestBody(req, limitBytes);
 }
 
-type Parsed<T> = { ok: true; value: T } | { ok: false; code: 'INVALID_JSON' | 'INVALID_BODY'; message: string };
-
-function parseObject(text: string): Parsed<Record<string, unknown>> {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return { ok: false, code: 'INVALID_JSON', message: 'The request body is not valid JSON.' };
-  }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return { ok: false, code: 'INVALID_BODY', message: 'The request body must be a JSON object.' };
-  return { ok: true, value: v as Record<string, unknown> };
-}
-
 function unknownFields(o: Record<string, unknown>, allowed: readonly string[]): string | null {
   const extra = Object.keys(o).filter((k) => !allowed.includes(k));
   if (extra.length === 0) return null;
@@ -240,7 +228,7 @@ function checkVersion(o: Record<string, unknown>): string | null {
 
 /** Validates the body of `PUT /api/settings/mtls`: `{ enabled: boolean, enforce: boolean, caPem?: string, crlPem?: string | null, version?: number }`. */
 export function parseMtlsSaveBody(text: string): Parsed<SaveRequest> {
-  const p = parseObject(text);
+  const p = parseJsonObject(text);
   if (!p.ok) return p;
   const o = p.value;
   const bad = (message: string): Parsed<SaveRequest> => ({ ok: false, code: 'INVALID_BODY', message });
@@ -274,7 +262,7 @@ export type LoginMethod = 'password' | 'smartcard';
 
 /** Validates the body of `PUT /api/settings/login`: `{ method: 'password' | 'smartcard', version?: number }`. */
 export function parseLoginBody(text: string): Parsed<{ method: LoginMethod; version?: number }> {
-  const p = parseObject(text);
+  const p = parseJsonObject(text);
   if (!p.ok) return p;
   const o = p.value;
   const unknown = unknownFields(o, ['method', 'version']);

@@ -11,6 +11,7 @@
 import type { AuditEvent } from '../audit/log.js';
 import type { ChangeOutcome, Controller, PreviewOutcome, Requester } from '../controller/index.js';
 import type { ApiRequest, HttpResponse } from '../controller/http.js';
+import { parseJsonObject, type Parsed } from '../controller/json-body.js';
 
 /** The routes (below the API prefix) and their methods. */
 export const EXTENSION_ROUTES: Readonly<Record<string, readonly string[]>> = Object.freeze({
@@ -54,20 +55,6 @@ export function parseAuditLimit(query: string | undefined): number | string {
   if (values.length > 1 || !/^[0-9]{1,7}$/.test(raw)) return `"limit" must be an integer 1…${AUDIT_LIMITS.max}.`;
   const n = Number(raw);
   return n >= 1 && n <= AUDIT_LIMITS.max ? n : `"limit" must be an integer 1…${AUDIT_LIMITS.max}.`;
-}
-
-type Parsed<T> = { ok: true; value: T } | { ok: false; code: 'INVALID_JSON' | 'INVALID_BODY'; message: string };
-
-function parseJsonObject(text: string, allowEmpty: boolean): Parsed<Record<string, unknown>> {
-  if (allowEmpty && text.trim() === '') return { ok: true, value: {} };
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return { ok: false, code: 'INVALID_JSON', message: 'The request body is not valid JSON.' };
-  }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return { ok: false, code: 'INVALID_BODY', message: 'The request body must be a JSON object.' };
-  return { ok: true, value: v as Record<string, unknown> };
 }
 
 /** Validates the body of `POST /api/settings/mtls/preview`: `{ caPem: string }`. */
