@@ -49,6 +49,21 @@ export {
 } from './rules/index.js';
 export { createEnforcementPreview, type EnforcementPreview, type PreviewOptions, type PreviewReport, type PreviewClient, type PreviewVerifier } from './preview/index.js';
 export { EXTENSION_ROUTES, AUDIT_LIMITS, auditEventView, parseAuditLimit, parsePreviewBody, parseConfirmBody, type AuditEventView } from './preview/console-routes.js';
-export { caExpiryWarnings, expiresInDays, DEFAULT_EXPIRY_WARNING_DAYS, DAY_MS, type SettingsWarning, type SettingsWarningCode } from './warnings.js';
+export {
+  caExpiryWarnings,
+  crlExpiryWarnings,
+  settingsWarnings,
+  expiresInDays,
+  DEFAULT_EXPIRY_WARNING_DAYS,
+  DEFAULT_CRL_EXPIRY_WARNING_DAYS,
+  DAY_MS,
+  type CaExpiryWarning,
+  type CrlExpiryWarning,
+  type CrlDates,
+  type CrlExpiryWarningOptions,
+  type SettingsWarning,
+  type SettingsWarningCode,
+  type SettingsWarningOptions,
+} from './warnings.js';
 export { CONFIRM_REVERT_ACTOR, pendingConfirmationView } from './confirm/index.js';
 export { decisionMetricCode, type ControllerMetrics, type DecisionMetricCode } from './metrics/sink.js';

@@ -33,7 +33,7 @@ import type { Authorization } from '../rules/index.js';
 import { createConfirmTimer, pendingConfirmationView, revertIfDue } from '../confirm/index.js';
 import { decisionMetricCode, type ControllerMetrics } from '../metrics/sink.js';
 import { createEnforcementPreview, type PreviewOptions, type PreviewReport } from '../preview/index.js';
-import { caExpiryWarnings, checkExpiryWarningDays, DEFAULT_EXPIRY_WARNING_DAYS, type SettingsWarning } from '../warnings.js';
+import { checkExpiryWarningDays, settingsWarnings, DEFAULT_CRL_EXPIRY_WARNING_DAYS, DEFAULT_EXPIRY_WARNING_DAYS, type SettingsWarning, type SettingsWarningOptions } from '../warnings.js';
 import type { SettingsStore, StoreEvent } from '../settings/store.js';
 import { TrustStore } from '../trust-store.js';
 import type { ClientIdentity, SubjectAltNames, VerificationCode, VerifyOptions, VerifyResult } from '../types.js';
@@ -104,7 +104,7 @@ export interface SettingsView {
   updatedBy: string | null;
   /** A confirm window in progress (issue #9): the mode reverts to `optional` at `deadline` unless confirmed. */
   pendingConfirmation: null | { deadline: string; secondsLeft: number };
-  /** CA certificates that expire soon or have expired (`CA_EXPIRES_SOON`, `CA_EXPIRED`). */
+  /** CA certificates that expire soon or have expired (`CA_EXPIRES_SOON`, `CA_EXPIRED`), stored CRLs near or past nextUpdate (`CRL_EXPIRES_SOON`, `CRL_EXPIRED`); soonest first. */
   warnings: SettingsWarning[];
 }
 
@@ -166,6 +166,8 @@ export interface ControllerOptions {
   verdictCacheTtlMs?: number;
   /** `Settings.warnings` warns this many days before a CA certificate expires. Default 30; 0: only once expired. */
   expiryWarningDays?: number;
+  /** `Settings.warnings` warns this many days before a stored CRL's nextUpdate (`CRL_EXPIRES_SOON`). Default 3 (CRLs are short-lived); 0: only once passed. */
+  crlExpiryWarningDays?: number;
   /** The enforcement preview's bounds (decisions made while `optional` are recorded), or false for none. Default `{}` (1000 chains, 24 h). */
   preview?: PreviewOptions | false;
   /** Where decisions, validation latency, cache lookups and the state are reported (e.g. `createPrometheusMetrics()` of `@certgate/core/metrics`). */
@@ -250,7 +252,7 @@ export function describeLeaf(der: Uint8Array): PresentedCertificate | null {
 }
 
 /** The §5.2 `Settings` view of a state. */
-export function settingsViewOf(state: MtlsState, now: Date = new Date(), options: { expiryWarningDays?: number } = {}): SettingsView {
+export function settingsViewOf(state: MtlsState, now: Date = new Date(), options: SettingsWarningOptions = {}): SettingsView {
   let ca: SettingsView['ca'] = null;
   if (state.caPem !== null) {
     const lint = lintCaBundle(state.caPem, { time: now });
@@ -277,7 +279,7 @@ export function settingsViewOf(state: MtlsState, now: Date = new Date(), options
     updatedAt: state.updatedAt,
     updatedBy: state.updatedBy,
     pendingConfirmation: pendingConfirmationView(state, now),
-    warnings: caExpiryWarnings(ca?.certificates ?? [], now, options.expiryWarningDays ?? DEFAULT_EXPIRY_WARNING_DAYS),
+    warnings: settingsWarnings(ca, state.mode, now, options),
   };
 }
 
@@ -310,7 +312,12 @@ export async function createController(options: ControllerOptions): Promise<Cont
   const cacheSize = options.verdictCacheSize ?? 1000;
   const cacheTtl = options.verdictCacheTtlMs ?? 60_000;
   const expiryWarningDays = checkExpiryWarningDays(options.expiryWarningDays ?? DEFAULT_EXPIRY_WARNING_DAYS, 'createController');
-  const viewOptions = { expiryWarningDays };
+  const crlExpiryWarningDays = checkExpiryWarningDays(options.crlExpiryWarningDays ?? DEFAULT_CRL_EXPIRY_WARNING_DAYS, 'createController', 'crlExpiryWarningDays');
+  const viewOptions: SettingsWarningOptions = {
+    expiryWarningDays,
+    crlExpiryWarningDays,
+    ...(options.verifyOptions?.revocation !== undefined ? { revocation: options.verifyOptions.revocation } : {}),
+  };
   const metrics = options.metrics ?? null;
   const preview = options.preview === false ? null : createEnforcementPreview({ now, ...(options.preview ?? {}) });
   const confirmTimer = createConfirmTimer(options.confirmCheckIntervalMs ?? 1000, async () => {
@@ -701,7 +708,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
       const l = loaded;
       if (!l.ok) return { ok: false, code: 'SETTINGS_UNAVAILABLE', message: l.error.message };
       const t = now();
-      const live = { pendingConfirmation: pendingConfirmationView(l.state, t), warnings: caExpiryWarnings(l.view.ca?.certificates ?? [], t, expiryWarningDays) };
+      const live = { pendingConfirmation: pendingConfirmationView(l.state, t), warnings: settingsWarnings(l.view.ca, l.state.mode, t, viewOptions) };
       return { ok: true, state: structuredClone(l.state), settings: structuredClone({ ...l.view, ...live }) };
     },
     caPemInForce() {
