@@ -273,7 +273,7 @@
     show('confirm-options', $('enforce').checked);
   }
 
-  /** CA expiry warnings (Settings.warnings): the server's message word for word. */
+  /** Expiry warnings of the CA certificates and CRLs (Settings.warnings): the server's message word for word. */
   function renderWarnings(list) {
     const ul = $('warnings-list');
     ul.replaceChildren();
