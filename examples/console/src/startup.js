@@ -1,0 +1,161 @@
+// @ts-check
+/**
+ * What the Express console (`src/app.js`, `src/main.js`) and the Koa console
+ * (`examples/koa-console`) share at start-up: reading the environment, the first start (data
+ * directory, development certificates, a generated admin password printed once), the controller with
+ * its file store, audit log and Prometheus metrics, break-glass at start, and listening / closing the
+ * HTTPS server. Each console adds only its framework's app.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createController, createFileAuditLog, createFileSettingsStore } from '@certgate/core';
+import { createPrometheusMetrics } from '@certgate/core/metrics';
+import { attachController } from '@certgate/tls';
+import { ensureServerCertificate } from './dev-certs.js';
+import { adminPassword } from './password.js';
+
+/**
+ * @typedef {object} ConsoleOptions
+ * @property {string} dataDir File store, audit log, server certificate, password hash.
+ * @property {number} [port] Default 8443; 0 picks a free port.
+ * @property {string} [host] Default 127.0.0.1.
+ * @property {string} [adminPassword] Unset: generated on the first start, printed once, only its hash stored.
+ * @property {string} [appName] The `{app}` of the missing-certificate text. Default `certgate console`.
+ * @property {string} [breakGlass] `optional` or `disabled`: lower the stored mode at start (audited).
+ * @property {number} [pollIntervalMs] How often the store looks for changes by other processes. Default 1000.
+ * @property {(line: string) => void} [log] Default console.log.
+ * @property {() => Date} [now] The controller's clock (tests move it to pass a confirm window's deadline). Default the system clock.
+ * @property {'admin' | 'public'} [metricsAccess] Who may read `GET /metrics`: `admin` (Basic auth, default) or `public`. The certificate gate applies in `enforced` either way.
+ */
+
+/**
+ * The first part of a console's start: data directory, development TLS material, admin password
+ * (a generated one is logged once), store, audit log, metrics, controller, break-glass (throws for a
+ * value other than `optional` / `disabled`) and a warning when the store is unavailable.
+ * @param {ConsoleOptions} options
+ */
+export async function prepareConsole(options) {
+  const log = options.log ?? ((line) => console.log(line));
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const appName = options.appName || 'certgate console';
+  const host = options.host || '127.0.0.1';
+  const port = options.port ?? 8443;
+
+  const tlsMaterial = await ensureServerCertificate(dataDir);
+  if (tlsMaterial.generated) log(`Generated a development CA and a server certificate for localhost in ${dataDir}`);
+  const password = await adminPassword(dataDir, options.adminPassword);
+  if (password.generated) log(`Admin password (shown once; only its hash is stored): ${password.generated}`);
+
+  const store = await createFileSettingsStore({ dir: dataDir, pollIntervalMs: options.pollIntervalMs ?? 1000 });
+  const audit = createFileAuditLog({ path: join(dataDir, 'audit.jsonl') });
+  const metrics = createPrometheusMetrics();
+  const controller = await createController({ store, audit, appName, metrics, ...(options.now ? { now: options.now } : {}) });
+
+  if (options.breakGlass !== undefined && options.breakGlass !== '') {
+    const mode = options.breakGlass;
+    if (mode !== 'optional' && mode !== 'disabled') {
+      controller.close();
+      store.close?.();
+      throw new Error(`CERTGATE_BREAK_GLASS must be "optional" or "disabled", not ${JSON.stringify(mode)}`);
+    }
+    const r = await controller.breakGlass(mode, 'break-glass (CERTGATE_BREAK_GLASS)');
+    if (r.ok) log(`Break-glass: mTLS mode is now ${r.state.mode} (version ${r.state.version}).`);
+    else log(`Break-glass failed: ${r.refusal.message}`);
+  }
+  const status = controller.status();
+  if (!status.ok) log(`WARNING: ${status.message} Every request is denied; see docs/console.md (break-glass).`);
+
+  return { log, dataDir, appName, host, port, tlsMaterial, password, store, controller, status, metricsAccess: options.metricsAccess ?? 'admin' };
+}
+
+/** @typedef {Awaited<ReturnType<typeof prepareConsole>>} PreparedConsole */
+
+/**
+ * The last part: attaches the controller to `server` (an https.Server over `prepared.tlsMaterial`),
+ * listens, logs `<name> listening on <url>` and returns the console handle.
+ * @param {import('node:https').Server} server
+ * @param {PreparedConsole} prepared
+ * @param {string} name e.g. `certgate console`.
+ */
+export async function listenConsole(server, prepared, name) {
+  const { controller, store, host, port, status, tlsMaterial, password, dataDir } = prepared;
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 60_000;
+  const attachment = attachController(server, controller);
+  await new Promise((res, rej) => {
+    server.once('error', rej);
+    server.listen(port, host, () => res(undefined));
+  });
+  const addr = /** @type {import('node:net').AddressInfo} */ (server.address());
+  const url = `https://${host}:${addr.port}/`;
+  prepared.log(`${name} listening on ${url} (mTLS ${status.ok ? status.state.mode : 'UNAVAILABLE'})`);
+
+  return {
+    server,
+    controller,
+    url,
+    port: addr.port,
+    dataDir,
+    devCaPem: tlsMaterial.devCaPem,
+    generatedPassword: password.generated,
+    /** Stops listening, closes open connections and the store watch. */
+    async close() {
+      attachment.detach();
+      controller.close();
+      store.close?.();
+      await new Promise((res) => {
+        server.close(() => res(undefined));
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+/**
+ * The console options from the environment (DESIGN §5.2): PORT (8443), HOST (127.0.0.1),
+ * CERTGATE_DATA_DIR (`defaultDataDir`), CERTGATE_ADMIN_PASSWORD, CERTGATE_APP_NAME,
+ * CERTGATE_BREAK_GLASS. Throws for a PORT that is not a port number.
+ * @param {NodeJS.ProcessEnv} env
+ * @param {string} defaultDataDir
+ * @returns {ConsoleOptions}
+ */
+export function consoleOptionsFromEnv(env, defaultDataDir) {
+  const port = env.PORT === undefined || env.PORT === '' ? 8443 : Number(env.PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`PORT must be a port number, not ${JSON.stringify(env.PORT)}`);
+  return {
+    dataDir: env.CERTGATE_DATA_DIR || defaultDataDir,
+    port,
+    host: env.HOST || '127.0.0.1',
+    adminPassword: env.CERTGATE_ADMIN_PASSWORD,
+    appName: env.CERTGATE_APP_NAME,
+    breakGlass: env.CERTGATE_BREAK_GLASS,
+  };
+}
+
+/**
+ * A console's `main`: options from `process.env`, start, stop on SIGINT / SIGTERM. Exits 2 for a bad
+ * PORT and 1 when the console fails to start (the reason on stderr, `<name> failed to start: …`).
+ * @param {(options: ConsoleOptions) => Promise<{ close(): Promise<void> }>} startConsole
+ * @param {{ name: string, defaultDataDir: string }} how
+ */
+export async function runConsoleMain(startConsole, how) {
+  let options;
+  try {
+    options = consoleOptionsFromEnv(process.env, how.defaultDataDir);
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(2);
+  }
+  try {
+    const c = await startConsole(options);
+    const stop = () => {
+      c.close().then(() => process.exit(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  } catch (err) {
+    console.error(`${how.name} failed to start: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
+}
