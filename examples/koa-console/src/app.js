@@ -46,7 +46,7 @@ export async function startConsole(options) {
     }
   });
   app.use(mtls(controller));
-  app.use(settingsRouter(controller, { authenticate: (_user, pw) => password.check(pw) }));
+  app.use(settingsRouter(controller, { authenticate: (_user, pw) => password.check(pw), metrics: { access: prepared.metricsAccess } }));
   app.use(async (ctx) => {
     const file = ctx.method === 'GET' || ctx.method === 'HEAD' ? PAGE_FILES[ctx.path] : undefined;
     if (!file) {
