@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCa, pemBundle, type TestCa, type TestCertificate } from '@certgate/core/testing';
 import { startConsole } from '../src/app.js';
-import { makeCaller } from './helpers.js';
+import { makeCaller, sample } from './helpers.js';
 
 const PASSWORD = 'issue nine password';
 const DAY = 86_400_000;
@@ -46,18 +46,6 @@ async function eventually(check: () => Promise<boolean>, what: string, ms = 5000
     if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** The value of one sample of the Prometheus text (0 when absent). */
-function sample(text: string, name: string, labels: Record<string, string>): number {
-  for (const line of text.split('\n')) {
-    if (Object.keys(labels).length === 0 && line.startsWith(`${name} `)) return Number(line.slice(name.length + 1));
-    if (!line.startsWith(`${name}{`)) continue;
-    const body = line.slice(name.length + 1, line.indexOf('}'));
-    const got = Object.fromEntries(body.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 2, -1)]));
-    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(line.slice(line.indexOf('}') + 2));
-  }
-  return 0;
 }
 
 async function scrape(): Promise<string> {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCa, type TestCa, type TestCertificate } from '@certgate/core/testing';
-import { makeCaller } from '../../console/test/helpers.js';
+import { makeCaller, sample } from '../../console/test/helpers.js';
 import { startConsole } from '../src/app.js';
 
 const PASSWORD = 'koa metrics password';
@@ -37,18 +37,6 @@ function start(extra: Partial<Parameters<typeof startConsole>[0]> = {}): Promise
   const dataDir = mkdtempSync(join(tmpdir(), 'certgate-koa-metrics-'));
   dirs.push(dataDir);
   return startConsole({ dataDir, port: 0, adminPassword: PASSWORD, appName: 'Koa Metrics', pollIntervalMs: 50, log: () => {}, ...extra });
-}
-
-/** The value of one sample of the Prometheus text (0 when absent). */
-function sample(text: string, name: string, labels: Record<string, string>): number {
-  for (const line of text.split('\n')) {
-    if (Object.keys(labels).length === 0 && line.startsWith(`${name} `)) return Number(line.slice(name.length + 1));
-    if (!line.startsWith(`${name}{`)) continue;
-    const body = line.slice(name.length + 1, line.indexOf('}'));
-    const got = Object.fromEntries(body.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 2, -1)]));
-    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(line.slice(line.indexOf('}') + 2));
-  }
-  return 0;
 }
 
 async function scrape(o: { password?: false } = {}): Promise<string> {
