@@ -21,7 +21,7 @@ export function colonHex(hexLower: string): string {
 // Names and summaries of certificates that stay in memory (anchors, cached intermediates) are
 // computed once; the validator never mutates a parsed certificate.
 const nameText = new WeakMap<Name, string>();
-const summaries = new WeakMap<ParsedCertificate, CertificateSummary>();
+const summaries = new WeakMap<ParsedCertificate, Readonly<CertificateSummary>>();
 
 function nameString(name: Name): string {
   let s = nameText.get(name);
@@ -68,40 +68,58 @@ export function subjectAltNames(names: readonly GeneralName[] | undefined): Subj
 }
 
 /** The public summary of one certificate. */
-export function summarize(cert: ParsedCertificate): CertificateSummary {
-  let cached = summaries.get(cert);
-  if (cached === undefined) {
-    cached = Object.freeze({
+export function summarize(cert: ParsedCertificate, issuer?: ParsedCertificate): CertificateSummary {
+  let c = summaries.get(cert);
+  if (c === undefined) {
+    c = {
       subject: nameString(cert.subject),
-      issuer: nameString(cert.issuer),
+      issuer: issuer && sameName(cert.issuer, issuer.subject) ? nameString(issuer.subject) : nameString(cert.issuer),
       serialNumber: serialHex(cert.serialNumber),
       notBefore: new Date(cert.notBefore),
       notAfter: new Date(cert.notAfter),
       fingerprint256: colonHex(cert.sha256),
       der: cert.der,
-    });
-    summaries.set(cert, cached);
+    };
+    summaries.set(cert, c);
   }
-  // A fresh object per result (callers may annotate it); the Dates are copied too.
-  return { ...cached, notBefore: new Date(cert.notBefore), notAfter: new Date(cert.notAfter) };
+  // A fresh object per result (callers may change it), with its own Dates.
+  return {
+    subject: c.subject,
+    issuer: c.issuer,
+    serialNumber: c.serialNumber,
+    notBefore: new Date(cert.notBefore),
+    notAfter: new Date(cert.notAfter),
+    fingerprint256: c.fingerprint256,
+    der: c.der,
+  };
+}
+
+/** The same encoded Name (so the same text). */
+function sameName(a: Name, b: Name): boolean {
+  const x = a.der;
+  const y = b.der;
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }
 
 /** The identity of a validated leaf; `path` is leaf first, trust anchor last. */
 export function identityOf(leaf: ParsedCertificate, path: readonly ParsedCertificate[]): ClientIdentity {
+  const leafSummary = summarize(leaf, path[1]);
   const subjectAttributes = nameAttributes(leaf.subject);
   const cns = subjectAttributes.filter((a) => a.oid === CN_OID);
   return {
-    subject: nameString(leaf.subject),
+    subject: leafSummary.subject,
     subjectAttributes,
-    issuer: nameString(leaf.issuer),
+    issuer: leafSummary.issuer,
     issuerAttributes: nameAttributes(leaf.issuer),
     commonName: cns.length > 0 ? cns[cns.length - 1]!.value : null,
     san: subjectAltNames(leaf.subjectAltName),
     serialNumber: serialHex(leaf.serialNumber),
-    fingerprint256: colonHex(leaf.sha256),
+    fingerprint256: leafSummary.fingerprint256,
     spkiSha256: Buffer.from(sha256Hex(leaf.spki.der), 'hex').toString('base64'),
     notBefore: new Date(leaf.notBefore),
     notAfter: new Date(leaf.notAfter),
-    chainFingerprints256: path.map((c) => (c === leaf ? colonHex(c.sha256) : summarize(c).fingerprint256)),
+    chainFingerprints256: path.map((c, i) => (i === 0 ? leafSummary.fingerprint256 : summarize(c).fingerprint256)),
   };
 }

@@ -189,8 +189,8 @@ export class TrustStore {
 
   private constructor(i: TrustStoreInternals, problems: TrustStoreProblem[]) {
     internals.set(this, i);
-    this.anchors = Object.freeze(i.anchors.map(summarize));
-    this.intermediates = Object.freeze(i.intermediates.map(summarize));
+    this.anchors = Object.freeze(i.anchors.map((c) => summarize(c)));
+    this.intermediates = Object.freeze(i.intermediates.map((c) => summarize(c)));
     this.crls = Object.freeze(i.crls.all.map(crlSummary));
     this.problems = Object.freeze(problems);
     this.generation = nextGeneration++;

@@ -256,7 +256,7 @@ export async function verifyChain(chain: readonly CertificateInput[], store: Tru
   const full = [...leafFirst, built.anchor];
   const result: VerifyResult = {
     ok: true,
-    chain: full.map(summarize),
+    chain: full.map((c, i) => summarize(c, full[i + 1])),
     identity: identityOf(leaf, full),
     policies: built.policies,
     ...(built.extra ? { revocation: built.extra } : {}),
