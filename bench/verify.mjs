@@ -295,7 +295,7 @@ async function breakdown(prepared) {
     steps.validatePath.push(usSince(t));
     t = nowNs();
     const full = [leaf, inter, anchor];
-    full.map(I.summarize);
+    full.map((x, i) => I.summarize(x, full[i + 1]));
     I.identityOf(leaf, full);
     steps.identity.push(usSince(t));
     // Fresh parses so that nothing parsed above is reused.

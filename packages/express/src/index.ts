@@ -66,14 +66,7 @@ export interface MtlsMiddlewareOptions {
 export function mtls(controller: Controller, options: MtlsMiddlewareOptions = {}): RequestHandler {
   const rules = resolveRules(options.rules, 'mtls');
   const apiPrefix = options.apiPrefix ?? '/api';
-  return async function mtlsMiddleware(req: Request, res: Response, next: NextFunction): Promise<void> {
-    // Keep-alive fast path: the connection was decided under the current settings and this mount has
-    // no rules, so the request goes on without waiting for a promise.
-    const settled = !rules && !req.clientCertificate ? settledDecision(controller, req.socket) : undefined;
-    if (settled && settled.action !== 'deny') {
-      req.clientCertificate = settled;
-      return next();
-    }
+  async function decideAndGate(req: Request, res: Response, next: NextFunction): Promise<void> {
     try {
       // An earlier mount's decision (and its rules) carries on: the rules of every mount apply.
       const decision = await authorize(req.clientCertificate ?? (await decideSocket(controller, req.socket)), rules, controller.appName);
@@ -84,6 +77,17 @@ export function mtls(controller: Controller, options: MtlsMiddlewareOptions = {}
     } catch (err) {
       next(err);
     }
+  }
+  return function mtlsMiddleware(req: Request, res: Response, next: NextFunction): void {
+    // Keep-alive fast path: the connection was decided under the current settings and this mount has
+    // no rules, so the request goes on synchronously (no promise for Express to wait on).
+    const settled = !rules && !req.clientCertificate ? settledDecision(controller, req.socket) : undefined;
+    if (settled && settled.action !== 'deny') {
+      req.clientCertificate = settled;
+      next();
+      return;
+    }
+    void decideAndGate(req, res, next);
   };
 }
 
