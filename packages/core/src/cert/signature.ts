@@ -167,9 +167,24 @@ function jwkOf(spki: SubjectPublicKeyInfo): JsonWebKey | null {
   }
 }
 
+// Key sizes per parsed SPKI object (issuers stay in memory: anchors and cached intermediates).
+const keyBits = new WeakMap<SubjectPublicKeyInfo, number | null>();
+function cachedKeySizeBits(spki: SubjectPublicKeyInfo): number | null {
+  let b = keyBits.get(spki);
+  if (b === undefined) {
+    b = keySizeBits(spki);
+    keyBits.set(spki, b);
+  }
+  return b;
+}
+
+// Imported keys per parsed SPKI object, in front of the cache by SPKI bytes (no base64 key to build).
+let keyByObject = new WeakMap<SubjectPublicKeyInfo, KeyObject | null>();
+
 /** Empty the imported-key cache (for tests and long-running processes that want to drop keys). */
 export function clearKeyCache(): void {
   keyCache.clear();
+  keyByObject = new WeakMap();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -439,7 +454,7 @@ function verifyInner(signed: SignedData, spki: SubjectPublicKeyInfo, options: Ve
     return fail('WEAK_ALGORITHM', `The signature uses ${alg.scheme === 'pss' ? 'RSASSA-PSS with SHA-1' : alg.name}; SHA-1 signatures are refused unless weak algorithms are allowed.`);
   }
   if (!options.allowWeak && (alg.scheme === 'rsa' || alg.scheme === 'pss' || alg.scheme === 'dsa')) {
-    const bits = keySizeBits(spki, options.inheritedDsaParams);
+    const bits = options.inheritedDsaParams ? keySizeBits(spki, options.inheritedDsaParams) : cachedKeySizeBits(spki);
     if (bits === null) return fail('BAD_SIGNATURE', `The issuer's ${keyName(keyOid)} key is malformed.`);
     if (bits < 2048) {
       return fail('WEAK_ALGORITHM', `The issuer's ${bits}-bit ${keyName(keyOid)} key is weak (under 2048 bits); such keys are refused unless weak algorithms are allowed.`);
@@ -447,7 +462,16 @@ function verifyInner(signed: SignedData, spki: SubjectPublicKeyInfo, options: Ve
   }
 
   if (signed.signature.length === 0) return fail('BAD_SIGNATURE', 'The signature value is empty or not a whole number of octets.');
-  const key = keyFor(keyDer, keyDer === spki.der ? spki : null);
+  let key: KeyObject | null | undefined;
+  if (keyDer === spki.der) {
+    key = keyByObject.get(spki);
+    if (key === undefined) {
+      key = keyFor(keyDer, spki);
+      keyByObject.set(spki, key);
+    }
+  } else {
+    key = keyFor(keyDer, null);
+  }
   if (key === null) return fail('BAD_SIGNATURE', `The issuer's ${keyName(keyOid)} public key could not be read.`);
 
   const data = signed.tbs;

@@ -90,10 +90,11 @@ function sanProblem(cert: ParsedCertificate): string | null {
  * they are what the administrator uploaded, and the upload lint refuses the same things.
  */
 export function checkProfile(cert: ParsedCertificate, role: Role): Omit<Failure, 'certIndex'> | null {
-  const who = describe(cert, role);
-  const malformed = (what: string): Omit<Failure, 'certIndex'> => ({ code: 'MALFORMED', message: `${capitalize(who)} ${what}.` });
+  // The subject is formatted only for a failure's message (this runs for every certificate of every path).
+  const Who = () => capitalize(describe(cert, role));
+  const malformed = (what: string): Omit<Failure, 'certIndex'> => ({ code: 'MALFORMED', message: `${Who()} ${what}.` });
   if (cert.unknownCriticalExtensions.length > 0) {
-    return { code: 'UNKNOWN_CRITICAL_EXTENSION', message: `${capitalize(who)} has a critical extension certgate does not know (${cert.unknownCriticalExtensions.join(', ')}); it must be rejected (RFC 5280 §4.2).` };
+    return { code: 'UNKNOWN_CRITICAL_EXTENSION', message: `${Who()} has a critical extension certgate does not know (${cert.unknownCriticalExtensions.join(', ')}); it must be rejected (RFC 5280 §4.2).` };
   }
   // Serial number, empty names, critical AKI/SKI/AIA, non-critical nameConstraints, keyCertSign
   // without cA, dNSName syntax: found by the parser.
@@ -103,7 +104,7 @@ export function checkProfile(cert: ParsedCertificate, role: Role): Omit<Failure,
   if (cert.version === 3) {
     if (!cert.authorityKeyIdentifier && !isSelfSigned(cert)) return malformed('has no authorityKeyIdentifier extension, which RFC 5280 §4.2.1.1 requires in every certificate that is not self-signed');
     if (cert.nameConstraints && !isCa) {
-      return { code: 'NAME_CONSTRAINTS', message: `${capitalize(who)} carries a nameConstraints extension but is not a CA (RFC 5280 §4.2.1.10 allows it only in CA certificates).` };
+      return { code: 'NAME_CONSTRAINTS', message: `${Who()} carries a nameConstraints extension but is not a CA (RFC 5280 §4.2.1.10 allows it only in CA certificates).` };
     }
     // A non-critical policyConstraints breaks RFC 5280 §4.2.1.11's CA profile, but PKITS 4.8–4.12 (and
     // OpenSSL) process it as usual, so certgate does too (x509-limbo's rfc5280::pc::ica-noncritical-pc differs).
@@ -114,16 +115,16 @@ export function checkProfile(cert: ParsedCertificate, role: Role): Omit<Failure,
   // CA roles.
   if (cert.version !== 3) {
     if (role === 'anchor') return null; // v1 trust anchors are legacy but allowed (RFC 5280 §6.1.1 (d)).
-    return { code: 'NOT_A_CA', message: `${capitalize(who)} is a version ${cert.version} certificate, which cannot be verified as a CA (RFC 5280 §6.1.4 (k)).` };
+    return { code: 'NOT_A_CA', message: `${Who()} is a version ${cert.version} certificate, which cannot be verified as a CA (RFC 5280 §6.1.4 (k)).` };
   }
   if (!isCa) {
-    return { code: 'NOT_A_CA', message: `${capitalize(who)} is not a CA (its basicConstraints extension is missing or cA is FALSE), so it cannot issue certificates.` };
+    return { code: 'NOT_A_CA', message: `${Who()} is not a CA (its basicConstraints extension is missing or cA is FALSE), so it cannot issue certificates.` };
   }
   if (role === 'anchor' && !ext(cert, Ext.basicConstraints)?.critical) {
-    return { code: 'NOT_A_CA', message: `${capitalize(who)} has a non-critical basicConstraints extension; a CA certificate must mark it critical (RFC 5280 §4.2.1.9).` };
+    return { code: 'NOT_A_CA', message: `${Who()} has a non-critical basicConstraints extension; a CA certificate must mark it critical (RFC 5280 §4.2.1.9).` };
   }
   if (cert.keyUsage !== undefined && !(cert.keyUsage & KeyUsageBit.keyCertSign)) {
-    return { code: 'KEY_USAGE', message: `${capitalize(who)} has a keyUsage extension without keyCertSign, so it may not sign certificates (RFC 5280 §4.2.1.3).` };
+    return { code: 'KEY_USAGE', message: `${Who()} has a keyUsage extension without keyCertSign, so it may not sign certificates (RFC 5280 §4.2.1.3).` };
   }
   if (!cert.subjectKeyIdentifier) return malformed('has no subjectKeyIdentifier extension, which RFC 5280 §4.2.1.2 requires in CA certificates');
   return null;
@@ -148,12 +149,12 @@ function capitalize(s: string): string {
 function checkValidity(cert: ParsedCertificate, role: Role, opts: ResolvedVerifyOptions): Omit<Failure, 'certIndex'> | null {
   // Certificate times have one-second resolution: compare the validation instant truncated to the second.
   const t = Math.floor(opts.timeMs / 1000) * 1000;
-  const who = describe(cert, role);
+  const who = () => describe(cert, role);
   if (t + opts.clockToleranceMs < cert.notBefore) {
-    return { code: 'NOT_YET_VALID', message: `${capitalize(who)} is not valid before ${new Date(cert.notBefore).toISOString()}.` };
+    return { code: 'NOT_YET_VALID', message: `${capitalize(who())} is not valid before ${new Date(cert.notBefore).toISOString()}.` };
   }
   if (t - opts.clockToleranceMs > cert.notAfter) {
-    return { code: 'EXPIRED', message: `${capitalize(who)} expired on ${new Date(cert.notAfter).toISOString()}; ${role === 'leaf' ? 'issue a new client certificate' : 'the CA must be renewed'}.` };
+    return { code: 'EXPIRED', message: `${capitalize(who())} expired on ${new Date(cert.notAfter).toISOString()}; ${role === 'leaf' ? 'issue a new client certificate' : 'the CA must be renewed'}.` };
   }
   return null;
 }
