@@ -3,10 +3,10 @@
  * The normalised identity of a certificate: RFC 4514 names, SANs by type, serial, fingerprints.
  */
 import type { GeneralName, Name, ParsedCertificate } from './cert/model.js';
-import { sha256Hex } from './hash.js';
+import { sha256Base64 } from './hash.js';
 import { formatName, nameAttributes } from './cert/name.js';
 import { serialHex } from './cert/parse.js';
-import type { CertificateSummary, ClientIdentity, SubjectAltNames } from './types.js';
+import type { CertificateSummary, ClientIdentity, NameAttribute, SubjectAltNames } from './types.js';
 
 const CN_OID = '2.5.4.3';
 
@@ -22,6 +22,17 @@ export function colonHex(hexLower: string): string {
 // computed once; the validator never mutates a parsed certificate.
 const nameText = new WeakMap<Name, string>();
 const summaries = new WeakMap<ParsedCertificate, Readonly<CertificateSummary>>();
+
+const nameAttrs = new WeakMap<Name, readonly NameAttribute[]>();
+
+function attributesOf(name: Name): readonly NameAttribute[] {
+  let a = nameAttrs.get(name);
+  if (a === undefined) {
+    a = nameAttributes(name);
+    nameAttrs.set(name, a);
+  }
+  return a;
+}
 
 function nameString(name: Name): string {
   let s = nameText.get(name);
@@ -112,12 +123,13 @@ export function identityOf(leaf: ParsedCertificate, path: readonly ParsedCertifi
     subject: leafSummary.subject,
     subjectAttributes,
     issuer: leafSummary.issuer,
-    issuerAttributes: nameAttributes(leaf.issuer),
+    // The issuer's attributes are those of its certificate's subject when the encodings are the same (computed once).
+    issuerAttributes: path[1] && sameName(leaf.issuer, path[1].subject) ? attributesOf(path[1].subject).map((x) => ({ ...x })) : nameAttributes(leaf.issuer),
     commonName: cns.length > 0 ? cns[cns.length - 1]!.value : null,
     san: subjectAltNames(leaf.subjectAltName),
     serialNumber: serialHex(leaf.serialNumber),
     fingerprint256: leafSummary.fingerprint256,
-    spkiSha256: Buffer.from(sha256Hex(leaf.spki.der), 'hex').toString('base64'),
+    spkiSha256: sha256Base64(leaf.spki.der),
     notBefore: new Date(leaf.notBefore),
     notAfter: new Date(leaf.notAfter),
     chainFingerprints256: path.map((c, i) => (i === 0 ? leafSummary.fingerprint256 : summarize(c).fingerprint256)),
