@@ -11,6 +11,7 @@
  * - `https-openssl`: bare node `https`, `requestCert: true, rejectUnauthorized: true, ca` (OpenSSL
  *   verifies the client chain; certgate not involved).
  * - `express-openssl`: the same TLS settings with an Express app in front of the handler.
+ * - `express-openssl-mw`: the same plus one no-op `app.use` middleware (the price of an Express layer).
  * - `express-certgate`: Express + `mtls(controller)` from `@certgate/express`, the TLS server
  *   attached with `attachController` from `@certgate/tls`, the controller in `enforced` with the CA.
  * - `https-certgate`: bare node `https` + `attachController`, the handler calls `decideSocket`
@@ -48,6 +49,15 @@ if (kind === 'https-openssl') {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.get('/', ok);
+  server = https.createServer({ ...tlsBase, ca: m.caPem, requestCert: true, rejectUnauthorized: true }, app);
+} else if (kind === 'express-openssl-mw') {
+  // As express-openssl plus one no-op middleware: the price of an Express layer, for comparing with
+  // express-certgate (whose mtls() is one such layer).
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use((req, res, next) => next());
   app.get('/', ok);
   server = https.createServer({ ...tlsBase, ca: m.caPem, requestCert: true, rejectUnauthorized: true }, app);
 } else if (kind === 'express-certgate') {

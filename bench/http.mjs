@@ -31,7 +31,7 @@ import { runLoad } from './lib/load.mjs';
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 10);
-const KINDS = ['https-openssl', 'express-openssl', 'express-certgate', 'https-certgate'];
+const KINDS = ['https-openssl', 'express-openssl', 'express-openssl-mw', 'express-certgate', 'https-certgate'];
 const out = process.argv[2];
 const log = (...a) => console.error(...a);
 
@@ -169,6 +169,7 @@ try {
     sm.ratios = {
       expressCertgateOverHttpsOpenssl: sm['express-certgate'].rps / sm['https-openssl'].rps,
       expressCertgateOverExpressOpenssl: sm['express-certgate'].rps / sm['express-openssl'].rps,
+      expressCertgateOverExpressOpensslMw: sm['express-certgate'].rps / sm['express-openssl-mw'].rps,
       httpsCertgateOverHttpsOpenssl: sm['https-certgate'].rps / sm['https-openssl'].rps,
     };
     summary[run.id] = sm;

@@ -163,6 +163,7 @@ export function renderMarkdown(result) {
     L.push('');
     L.push('- **https-openssl**: bare `https`, `requestCert: true, rejectUnauthorized: true, ca` (OpenSSL verifies).');
     L.push('- **express-openssl**: the same TLS, an Express app in front of the handler.');
+    L.push('- **express-openssl-mw**: express-openssl plus one no-op `app.use` middleware — the price of the Express layer that `mtls()` occupies.');
     L.push('- **express-certgate**: Express + `mtls(controller)` (`@certgate/express`), `attachController` (`@certgate/tls`), controller `enforced`.');
     L.push('- **https-certgate**: bare `https` + `attachController`, the handler calls `decideSocket`.');
     L.push('');
@@ -190,6 +191,8 @@ export function renderMarkdown(result) {
       L.push(`Express itself, without certgate: express-openssl / https-openssl = ${x2(eo.rps / base.rps)} requests/s, ${f(eo.serverCpuUsPerRequest - base.serverCpuUsPerRequest)} µs more server CPU per request.`);
       L.push('');
       L.push(`certgate's own cost per request, server CPU: Express ${f(ec.serverCpuUsPerRequest - eo.serverCpuUsPerRequest)} µs (express-certgate − express-openssl), bare https ${f(hc.serverCpuUsPerRequest - base.serverCpuUsPerRequest)} µs (https-certgate − https-openssl).`);
+      const em = sm['express-openssl-mw'];
+      if (em) L.push(`One no-op Express middleware alone costs ${f(em.serverCpuUsPerRequest - eo.serverCpuUsPerRequest)} µs (express-openssl-mw − express-openssl); express-certgate − express-openssl-mw = ${f(ec.serverCpuUsPerRequest - em.serverCpuUsPerRequest)} µs, ${x2(ec.rps / em.rps)} requests/s.`);
       L.push('');
     }
   }
