@@ -7,8 +7,8 @@ import { once } from 'node:events';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Controller } from '@certgate/core';
-import { attachController, decideSocket, type Attachment } from '@certgate/tls';
+import type { Controller, Decision } from '@certgate/core';
+import { attachController, decideSocket, settledDecision, type Attachment } from '@certgate/tls';
 import { countingController, createPki, newController, save, type Pki } from './helpers.js';
 
 let pki: Pki;
@@ -18,13 +18,17 @@ let server: https.Server;
 let attachment: Attachment;
 let port: number;
 let handshakes = 0;
+/** Per request: settledDecision before and after awaiting decideSocket, and the awaited decision. */
+const seen: { before: Decision | undefined; awaited: Decision; after: Decision | undefined }[] = [];
 
 beforeAll(async () => {
   pki = await createPki();
   controller = await newController();
   counted = countingController(controller);
   server = https.createServer({ key: pki.server.keyPem, cert: pki.server.pem }, async (req, res) => {
+    const before = settledDecision(counted.controller, req.socket);
     const d = await decideSocket(counted.controller, req.socket);
+    seen.push({ before, awaited: d, after: settledDecision(counted.controller, req.socket) });
     res.statusCode = d.action === 'deny' ? 403 : 200;
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ action: d.action, epoch: d.epoch, code: d.denial?.code ?? null, subject: d.identity?.subject ?? null }));
@@ -94,5 +98,22 @@ describe('keep-alive', () => {
     expect(r3.localPort).toBe(r1.localPort);
     expect(r3).toMatchObject({ status: 403, body: { code: 'CLIENT_CERT_UNTRUSTED' } });
     agent.destroy();
+  });
+
+  it('settledDecision: the decision without waiting, only once made under the current epoch', async () => {
+    await save(controller, { enabled: true, enforce: false, caPem: pki.caA.pem });
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: pki.serverCa.pem });
+    const n = seen.length;
+    expect((await get(agent)).body.action).toBe('allow-unverified');
+    expect((await get(agent)).body.action).toBe('allow-unverified');
+    await save(controller, { enabled: false, enforce: false });
+    expect((await get(agent)).body.action).toBe('allow');
+    agent.destroy();
+    const [a, b, c] = seen.slice(n);
+    expect(a!.before).toBeUndefined(); // first request on a new connection
+    expect(a!.after).toBe(a!.awaited);
+    expect(b!.before).toBe(a!.awaited); // same connection, same epoch: no wait
+    expect(c!.before).toBeUndefined(); // the settings changed: decided again
+    expect(c!.awaited.mode).toBe('disabled');
   });
 });
