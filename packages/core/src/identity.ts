@@ -10,12 +10,26 @@ import type { CertificateSummary, ClientIdentity, NameAttribute, SubjectAltNames
 
 const CN_OID = '2.5.4.3';
 
-/** Upper-case hex pairs joined by colons, as node:crypto prints fingerprints. */
-export function colonHex(hexLower: string): string {
-  const up = hexLower.toUpperCase();
-  let out = up.slice(0, 2);
-  for (let i = 2; i < up.length; i += 2) out += `:${up.slice(i, i + 2)}`;
-  return out;
+const HEX_UPPER = Array.from('0123456789ABCDEF', (c) => c.charCodeAt(0));
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+  HEX_VALUE['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
+
+/** Upper-case hex pairs joined by colons, as node:crypto prints fingerprints (`hex`: an even number of hex digits). */
+export function colonHex(hex: string): string {
+  const n = hex.length;
+  if (n < 2) return hex.toUpperCase();
+  // One byte buffer and one string: fingerprints are formatted for every validated leaf.
+  const out = Buffer.allocUnsafe(n + (n >> 1) - 1);
+  let o = 0;
+  for (let i = 0; i + 1 < n; i += 2) {
+    if (i > 0) out[o++] = 0x3a;
+    out[o++] = HEX_UPPER[HEX_VALUE[hex.charCodeAt(i)] ?? 0]!;
+    out[o++] = HEX_UPPER[HEX_VALUE[hex.charCodeAt(i + 1)] ?? 0]!;
+  }
+  return out.toString('latin1', 0, o);
 }
 
 // Names and summaries of certificates that stay in memory (anchors, cached intermediates) are
@@ -78,19 +92,24 @@ export function subjectAltNames(names: readonly GeneralName[] | undefined): Subj
   return san;
 }
 
-/** The public summary of one certificate. */
-export function summarize(cert: ParsedCertificate, issuer?: ParsedCertificate): CertificateSummary {
-  let c = summaries.get(cert);
+/**
+ * The public summary of one certificate. `remember: false` for a certificate that is not kept (a
+ * client's leaf): its texts are not cached (weak maps of short-lived objects cost the GC more than
+ * they save).
+ */
+export function summarize(cert: ParsedCertificate, issuer?: ParsedCertificate, remember = true): CertificateSummary {
+  let c = remember ? summaries.get(cert) : undefined;
   if (c === undefined) {
     c = {
-      subject: nameString(cert.subject),
-      issuer: issuer && sameName(cert.issuer, issuer.subject) ? nameString(issuer.subject) : nameString(cert.issuer),
+      subject: remember ? nameString(cert.subject) : formatName(cert.subject),
+      issuer: issuer && sameName(cert.issuer, issuer.subject) ? nameString(issuer.subject) : remember ? nameString(cert.issuer) : formatName(cert.issuer),
       serialNumber: serialHex(cert.serialNumber),
       notBefore: new Date(cert.notBefore),
       notAfter: new Date(cert.notAfter),
       fingerprint256: colonHex(cert.sha256),
       der: cert.der,
     };
+    if (!remember) return c;
     summaries.set(cert, c);
   }
   // A fresh object per result (callers may change it), with its own Dates.
@@ -114,9 +133,11 @@ function sameName(a: Name, b: Name): boolean {
   return true;
 }
 
-/** The identity of a validated leaf; `path` is leaf first, trust anchor last. */
-export function identityOf(leaf: ParsedCertificate, path: readonly ParsedCertificate[]): ClientIdentity {
-  const leafSummary = summarize(leaf, path[1]);
+/**
+ * The identity of a validated leaf; `path` is leaf first, trust anchor last. `leafSummary`: the
+ * leaf's {@link summarize} when the caller has it already.
+ */
+export function identityOf(leaf: ParsedCertificate, path: readonly ParsedCertificate[], leafSummary: CertificateSummary = summarize(leaf, path[1], false)): ClientIdentity {
   const subjectAttributes = nameAttributes(leaf.subject);
   const cns = subjectAttributes.filter((a) => a.oid === CN_OID);
   return {

@@ -20,6 +20,7 @@ import { formatName } from './cert/name.js';
 import { parseCertificate, serialHex } from './cert/parse.js';
 import { CertgateOptionError } from './errors.js';
 import { readPemBlocks } from './pem.js';
+import { colonHex } from './identity.js';
 
 /** Stable lint codes. Public API (the settings API returns them in its 400 body). */
 export type LintCode =
@@ -134,10 +135,6 @@ function shown(subject: string): string {
   const clean = subject.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
   const text = clean.length > MAX_SUBJECT_IN_MESSAGE ? `${clean.slice(0, MAX_SUBJECT_IN_MESSAGE)}…` : clean;
   return text === '' ? '(empty subject)' : `"${text}"`;
-}
-
-function colonHex(lowerHex: string): string {
-  return (lowerHex.toUpperCase().match(/../g) ?? []).join(':');
 }
 
 function iso(ms: number): string {

@@ -254,10 +254,12 @@ export async function verifyChain(chain: readonly CertificateInput[], store: Tru
 
   const leafFirst = built.path.slice().reverse();
   const full = [...leafFirst, built.anchor];
+  // The leaf is the client's (not kept); the CA certificates' summaries are cached with them.
+  const summaries = full.map((c, i) => summarize(c, full[i + 1], i > 0));
   const result: VerifyResult = {
     ok: true,
-    chain: full.map((c, i) => summarize(c, full[i + 1])),
-    identity: identityOf(leaf, full),
+    chain: summaries,
+    identity: identityOf(leaf, full, summaries[0]),
     policies: built.policies,
     ...(built.extra ? { revocation: built.extra } : {}),
   };

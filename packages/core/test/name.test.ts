@@ -129,6 +129,19 @@ describe('formatName (RFC 4514)', () => {
     expect(escapeValue(' a+b;c<d>e\\')).toBe('\\ a\\+b\\;c\\<d\\>e\\\\');
   });
 
+  it('leaves a value without special characters as it is, and escapes each special character wherever it is', () => {
+    for (const plain of ['', 'bench client 1', 'a#b', 'a b', 'Lu\u010di\u0107', 'x=y']) expect(escapeValue(plain)).toBe(plain);
+    for (const c of ['"', '+', ',', ';', '<', '>', '\\']) {
+      expect(escapeValue(`a${c}b`)).toBe(`a\\${c}b`);
+      expect(escapeValue(`${c}b`)).toBe(`\\${c}b`);
+      expect(escapeValue(`a${c}`)).toBe(`a\\${c}`);
+    }
+    expect(escapeValue('a\u0001b\u007f')).toBe('a\\01b\\7F');
+    expect(escapeValue('#x')).toBe('\\#x');
+    expect(escapeValue(' x')).toBe('\\ x');
+    expect(escapeValue('x ')).toBe('x\\ ');
+  });
+
   it('writes a dotted-OID type or a non-string value as #hex of its DER', () => {
     // RFC 4514 §4 example: 1.3.6.1.4.1.1466.0=#04024869
     expect(formatName(n([[DC, ia5('com')]], [[DC, ia5('example')]], [['1.3.6.1.4.1.1466.0', octets(Uint8Array.from(Buffer.from('Hi')))]]))).toBe(

@@ -151,8 +151,12 @@ export function attributeTypeName(oid: string): string {
   return SHORT_NAMES[oid] ?? oid;
 }
 
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["+,;<>\\\x00-\x1f\x7f]|^[# ]| $/;
+
 /** RFC 4514 §2.4 escaping of a string value. */
 export function escapeValue(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return s; // most values: nothing to escape
   let out = '';
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;

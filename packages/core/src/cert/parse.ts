@@ -399,19 +399,27 @@ export interface ExtensionListNames {
  */
 export function readExtensions(list: DerReader, names: ExtensionListNames, max: number, allowEmpty = false): Extension[] {
   const { item } = names;
+  const label = extensionLabels(item);
   const out: Extension[] = [];
   while (!list.atEnd) {
     if (out.length >= max) throw new DerError(`${names.list}: more than ${max}`);
-    const e = list.enter(Tag.SEQUENCE, `${item} Extension`);
-    const oid = decodeOid(e.read(Tag.OID, `${item} extnID`), `${item} extnID`);
+    const e = list.enter(Tag.SEQUENCE, label.extension);
+    const oid = decodeOid(e.read(Tag.OID, label.extnId), label.extnId);
     let critical = false;
-    const c = e.readOptional(Tag.BOOLEAN, `${item} ${oid} critical`);
-    if (c !== null) {
-      critical = decodeBoolean(c, `${item} ${oid} critical`);
-      if (!critical) throw new DerError(`${item} ${oid} critical: FALSE is the DEFAULT and must be omitted in DER`);
+    let value: Uint8Array;
+    try {
+      // Labels with the OID in them are only spelled out when something is wrong (OID_MARK below).
+      const c = e.readOptional(Tag.BOOLEAN, label.critical);
+      if (c !== null) {
+        critical = decodeBoolean(c, label.critical);
+        if (!critical) throw new DerError(`${label.critical}: FALSE is the DEFAULT and must be omitted in DER`);
+      }
+      value = e.read(Tag.OCTET_STRING, label.extnValue);
+      e.end(label.whole);
+    } catch (err) {
+      if (err instanceof DerError) throw new DerError(err.message.split(OID_MARK).join(oid));
+      throw err;
     }
-    const value = e.read(Tag.OCTET_STRING, `${item} ${oid} extnValue`);
-    e.end(`${item} ${oid}`);
     for (let i = 0; i < out.length; i++) {
       if (out[i]!.oid === oid) throw new DerError(`${names.list}: extension ${oid} appears more than once (RFC 5280 ${names.section})`);
     }
@@ -419,6 +427,26 @@ export function readExtensions(list: DerReader, names: ExtensionListNames, max: 
   }
   if (out.length === 0 && !allowEmpty) throw new DerError(`${names.list}: must hold at least one extension when present`);
   return out;
+}
+
+/** Stands for the extension's OID in the labels of {@link extensionLabels}; replaced when an error is thrown. */
+const OID_MARK = '\u0000oid\u0000';
+const labelsByItem = new Map<string, { extension: string; extnId: string; critical: string; extnValue: string; whole: string }>();
+
+/** The error labels of one extension, made once per list kind (no strings built per extension). */
+function extensionLabels(item: string): { extension: string; extnId: string; critical: string; extnValue: string; whole: string } {
+  let l = labelsByItem.get(item);
+  if (l === undefined) {
+    l = {
+      extension: `${item} Extension`,
+      extnId: `${item} extnID`,
+      critical: `${item} ${OID_MARK} critical`,
+      extnValue: `${item} ${OID_MARK} extnValue`,
+      whole: `${item} ${OID_MARK}`,
+    };
+    if (labelsByItem.size < 16) labelsByItem.set(item, l);
+  }
+  return l;
 }
 
 function decodeAccessDescriptions(v: Uint8Array, what: string): AccessDescription[] {

@@ -32,7 +32,7 @@ export interface BuildInput<T = never> {
   pool: readonly ParsedCertificate[];
   anchorsBySubject: ReadonlyMap<string, readonly ParsedCertificate[]>;
   anchorHashes: ReadonlySet<string>;
-  /** Signature checks shared across verifications (the trust store's), keyed child:issuer:allowWeak. */
+  /** Signature checks shared across verifications (the trust store's), keyed by child SHA-256, issuer SHA-256 and `:0`/`:1` (allowWeak). */
   edgeCache?: { get(key: string): SignatureCheck | undefined; set(key: string, value: SignatureCheck): void };
   /**
    * A last check of a path that passed §6.1 (revocation): a failure makes the builder try the next
@@ -60,7 +60,8 @@ function sameBytes(a: Uint8Array | null | undefined, b: Uint8Array | null | unde
 }
 
 /** Orders issuer candidates: AKI/SKI match first, then currently valid, then the rest (stable). */
-function rankCandidates(child: ParsedCertificate, candidates: ParsedCertificate[], timeMs: number): ParsedCertificate[] {
+function rankCandidates(child: ParsedCertificate, candidates: readonly ParsedCertificate[], timeMs: number): readonly ParsedCertificate[] {
+  if (candidates.length < 2) return candidates;
   const aki = child.authorityKeyIdentifier?.keyIdentifier ?? null;
   const score = (c: ParsedCertificate) =>
     (aki && c.subjectKeyIdentifier ? (sameBytes(aki, c.subjectKeyIdentifier) ? 0 : 4) : 2) +
@@ -98,22 +99,23 @@ export function buildAndValidate<T = never>(input: BuildInput<T>, opts: Resolved
   const deferredEdges: number[] = []; // leaf-first indices whose signature check is deferred
   let nonSelfIssuedIntermediates = 0;
 
+  const weak = opts.allowWeakAlgorithms ? ':1' : ':0';
   const edge = (child: ParsedCertificate, issuer: ParsedCertificate) => {
-    const key = `${child.sha256}:${issuer.sha256}`;
+    // One key for both caches (allowWeakAlgorithms is the same throughout one build).
+    const key = child.sha256 + issuer.sha256 + weak;
     const cached = edgeCache.get(key);
     if (cached) return cached;
     let r: ReturnType<typeof verifySignature> | 'deferred';
     if (issuer.spki.algorithm.oid === KeyAlg.dsa && !issuer.spki.algorithm.params) {
       r = 'deferred';
     } else {
-      const sharedKey = `${key}:${opts.allowWeakAlgorithms ? 1 : 0}`;
-      const shared = input.edgeCache?.get(sharedKey);
+      const shared = input.edgeCache?.get(key);
       if (shared) {
         r = shared;
       } else {
         signatureChecks++;
         r = verifySignature(child, issuer.spki, { allowWeak: opts.allowWeakAlgorithms, inheritedDsaParams: null });
-        input.edgeCache?.set(sharedKey, r);
+        input.edgeCache?.set(key, r);
       }
     }
     edgeCache.set(key, r);
@@ -155,7 +157,7 @@ export function buildAndValidate<T = never>(input: BuildInput<T>, opts: Resolved
       return null;
     }
     const candidates = [
-      ...rankCandidates(child, [...anchors], opts.timeMs).map((c) => ({ c, anchor: true })),
+      ...rankCandidates(child, anchors, opts.timeMs).map((c) => ({ c, anchor: true })),
       ...rankCandidates(child, pooled, opts.timeMs).map((c) => ({ c, anchor: false })),
     ];
     for (const { c, anchor } of candidates) {
