@@ -17,6 +17,8 @@
  *   the root at the end is the trusted one, validity dates.
  * - `pkijs`: parse both with `Certificate.fromBER`, `CertificateChainValidationEngine.verify()`.
  *
+ * Before each set, every contender validates 600 other distinct chains once (a warm-up set of new
+ * leaves under its own CA, same key type), so the figures are steady state, not a JIT compiling.
  * Rounds are interleaved (every round runs every contender, in a rotating order); a round's figure
  * is the median time of its operations; the result is the median over rounds (min–max shown).
  * Every operation's outcome is checked (a contender that fails a valid chain is reported).
@@ -39,6 +41,9 @@ const QUICK = process.env.BENCH_QUICK === '1';
 const ROUNDS = QUICK ? 3 : 7;
 const COUNT = QUICK ? 120 : 300; // distinct chains per set (measured)
 const WARM = 20; // extra distinct chains per set, for warm-up only
+// Steady state, not a JIT still compiling: before each set every contender validates JIT_WARM other
+// distinct chains (new leaves under their own CA, same key type), each once.
+const JIT_WARM = QUICK ? 100 : 600;
 const OPS = { certgate: 40, signatures: 40, 'node:crypto loop': 40, '@peculiar/x509': 8, pkijs: 8 };
 if (QUICK) for (const k of Object.keys(OPS)) OPS[k] = Math.max(4, Math.floor(OPS[k] / 2));
 
@@ -114,6 +119,16 @@ const contenders = {
     return r.result || `pkijs: ${r.resultMessage}`;
   },
 };
+
+/** Every contender validates each chain of a separate warm-up set once (outcomes checked, times not kept). */
+async function warmUp(prepared) {
+  for (const [n, f] of Object.entries(contenders)) {
+    for (const c of prepared.chains) {
+      const ok = await f(prepared, c);
+      if (ok !== true) throw new Error(`warm-up: ${n} rejected a valid chain: ${ok}`);
+    }
+  }
+}
 
 async function runSet(prepared) {
   const names = Object.keys(contenders);
@@ -264,8 +279,14 @@ function keyCost(prepared) {
 }
 
 /** Sub-steps of one cold validation, through the internal modules (a separate bundled copy). */
-async function breakdown(prepared) {
+async function warmInternals(I, warm) {
+  const store = I.TrustStore.fromPem(warm.set.caPem);
+  for (const c of warm.chains) await I.verifyChain([c.leafDer, c.interDer], store);
+}
+
+async function breakdown(prepared, warm) {
   const I = await loadInternals(`breakdown-${prepared.set.key}-${prepared.set.variant}`);
+  await warmInternals(I, warm);
   const store = I.TrustStore.fromPem(prepared.set.caPem);
   const inner = I.storeInternals(store);
   const opts = I.resolveVerifyOptions({});
@@ -295,7 +316,7 @@ async function breakdown(prepared) {
     steps.validatePath.push(usSince(t));
     t = nowNs();
     const full = [leaf, inter, anchor];
-    full.map((x, i) => I.summarize(x, full[i + 1]));
+    full.map((x, i) => I.summarize(x, full[i + 1], i > 0));
     I.identityOf(leaf, full);
     steps.identity.push(usSince(t));
     // Fresh parses so that nothing parsed above is reused.
@@ -321,8 +342,9 @@ async function breakdown(prepared) {
  * cold): self time by function, top entries. One pass over the chains for `intermediates` (every
  * intermediate key is new), four for `leaves`.
  */
-async function profile(prepared) {
+async function profile(prepared, warm) {
   const I = await loadInternals(`profile-${prepared.set.key}-${prepared.set.variant}`);
+  await warmInternals(I, warm);
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
@@ -361,13 +383,17 @@ async function profile(prepared) {
 
 // ---------------------------------------------------------------------------------------------
 
-const result = { machine: machine(), rounds: ROUNDS, chainsPerSet: COUNT, opsPerRound: OPS, sets: [] };
+const result = { machine: machine(), rounds: ROUNDS, chainsPerSet: COUNT, opsPerRound: OPS, jitWarmChains: JIT_WARM, sets: [] };
 for (const key of ['ec-p256', 'rsa-2048']) {
+  const warmSet = prepare(await makeChains({ key, variant: 'leaves', count: JIT_WARM }));
   for (const variant of ['leaves', 'intermediates']) {
     const t = Date.now();
     const set = await makeChains({ key, variant, count: COUNT + WARM });
     log(`[verify] ${key} ${variant}: ${set.chains.length} chains generated in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     const prepared = prepare(set);
+    const tw = Date.now();
+    await warmUp(warmSet);
+    log(`[verify] ${key} ${variant}: warm-up on ${JIT_WARM} other chains per contender, ${((Date.now() - tw) / 1000).toFixed(1)} s`);
     const { results, wrapped } = await runSet(prepared);
     const entry = { key, variant, wrapped, results };
     const cg = results.certgate.medianUs;
@@ -387,9 +413,9 @@ for (const key of ['ec-p256', 'rsa-2048']) {
         log(`  cache key (${entry.keyCost.bytes} bytes): ${Object.entries(entry.keyCost.us).map(([k, v]) => `${k} ${sig(v)} µs`).join(', ')}`);
       }
     }
-    entry.breakdownUs = await breakdown(prepared);
+    entry.breakdownUs = await breakdown(prepared, warmSet);
     log(`  breakdown: ${Object.entries(entry.breakdownUs).map(([k, v]) => `${k} ${sig(v)}`).join(', ')}`);
-    entry.profile = await profile(prepared);
+    entry.profile = await profile(prepared, warmSet);
     log(`  profile (${sig(entry.profile.usPerOp)} µs/op under the profiler): ${entry.profile.top.slice(0, 6).map((e) => `${e.fn} ${e.selfPct.toFixed(1)}%`).join(', ')}`);
     result.sets.push(entry);
   }

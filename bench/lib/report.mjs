@@ -82,7 +82,7 @@ export function renderMarkdown(result) {
   if (v) {
     L.push('## 1. Cold chain validation');
     L.push('');
-    L.push(`Each contender validates distinct 3-certificate chains (the client sends leaf + intermediate, the root is the trusted CA, parsed once up front), each chain once per contender; ${v.rounds} interleaved rounds (rotating order, heap collected before every batch), a round's figure is the median of its operations, the table shows the median over rounds and the range of round medians. Chains: ${v.chainsPerSet} per set, generated with \`@certgate/core/testing\`.`);
+    L.push(`Each contender validates distinct 3-certificate chains (the client sends leaf + intermediate, the root is the trusted CA, parsed once up front), each chain once per contender; before each set, every contender validates ${v.jitWarmChains ?? 'no'} other distinct chains once (new leaves under their own CA, same key type: steady state, not a JIT still compiling, and nothing measured is in a cache); ${v.rounds} interleaved rounds (rotating order, heap collected before every batch), a round's figure is the median of its operations, the table shows the median over rounds and the range of round medians. Chains: ${v.chainsPerSet} per set, generated with \`@certgate/core/testing\`.`);
     L.push('');
     L.push('- **signatures**: the floor, the two `crypto.verify` calls alone on pre-parsed TBS bytes with pre-imported keys.');
     L.push('- **certgate**: `verifyChain([leafDer, intermediateDer], store)` — parsing, path building, RFC 5280 validation, identity.');
@@ -106,7 +106,7 @@ export function renderMarkdown(result) {
       const b = s.breakdownUs;
       if (b) {
         const keyImport = b.sigLeafFirst - b.sigLeafKeyCached;
-        L.push('Where a cold validation goes (internal modules timed one step at a time on fresh chains, medians, µs):');
+        L.push('Where a cold validation goes (internal modules of a separately bundled copy, warmed on the same warm-up chains, timed one step at a time on fresh chains, medians, µs):');
         L.push('');
         L.push(
           table(
