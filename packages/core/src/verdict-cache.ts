@@ -24,6 +24,7 @@
 import { hash as cryptoHash } from 'node:crypto';
 import { parseCertificate } from './cert/parse.js';
 import { CertgateOptionError } from './errors.js';
+import { LruMap } from './lru.js';
 import { readPemBlocks } from './pem.js';
 import { storeInternals, type TrustStore } from './trust-store.js';
 import type { CertificateInput, CertificateSummary, VerifyOptions, VerifyResult } from './types.js';
@@ -280,7 +281,7 @@ export function createVerdictCache(options: VerdictCacheOptions = {}): VerdictCa
   const now = options.now ?? Date.now;
   if (typeof now !== 'function') bad('"now" must be a function returning milliseconds since the epoch');
 
-  const entries = new Map<string, Entry>();
+  const entries = new LruMap<string, Entry>(maxEntries);
   const inFlight = new Map<string, Promise<VerifyResult>>();
   let newestGeneration = 0;
   let clears = 0;
@@ -290,15 +291,14 @@ export function createVerdictCache(options: VerdictCacheOptions = {}): VerdictCa
 
   function dropOlderThan(generation: number): void {
     summaries.clear();
-    for (const [k, e] of entries) if (e.generation < generation) entries.delete(k);
+    entries.deleteWhere((e) => e.generation < generation);
     for (const k of inFlight.keys()) if (Number(k.slice(0, k.indexOf('|'))) < generation) inFlight.delete(k);
   }
 
   // Frozen summaries of issuing certificates, shared by every entry whose path holds them (a summary
   // is a function of the certificate's DER, which its SHA-256 fingerprint names). Bounded; an evicted
   // summary stays referenced by the entries that hold it, and later entries get their own copy.
-  const summaries = new Map<string, CertificateSummary>();
-  const SUMMARIES_MAX = 1024;
+  const summaries = new LruMap<string, CertificateSummary>(1024);
 
   function freezeResult(r: VerifyResult): VerifyResult {
     if (!r.ok) return freezeCopy(r);
@@ -308,7 +308,6 @@ export function createVerdictCache(options: VerdictCacheOptions = {}): VerdictCa
       if (shared) return shared;
       const own = freezeCopy(s);
       summaries.set(s.fingerprint256, own);
-      if (summaries.size > SUMMARIES_MAX) summaries.delete(summaries.keys().next().value as string);
       return own;
     });
     const fps = r.identity.chainFingerprints256.map((f, i) => chainOut[i]?.fingerprint256 === f ? chainOut[i]!.fingerprint256 : f);
@@ -323,9 +322,7 @@ export function createVerdictCache(options: VerdictCacheOptions = {}): VerdictCa
       let expiresAt = expiryOf(result, chain, store, tolMs, t);
       if (ttlMs !== undefined) expiresAt = Math.min(expiresAt, t + ttlMs);
       if (expiresAt > t) {
-        entries.delete(key);
         entries.set(key, { generation: store.generation, expiresAt, result });
-        while (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
       }
     }
     return result;
@@ -350,8 +347,6 @@ export function createVerdictCache(options: VerdictCacheOptions = {}): VerdictCa
     const hit = entries.get(key);
     if (hit) {
       if (hit.generation === newestGeneration && t < hit.expiresAt) {
-        entries.delete(key);
-        entries.set(key, hit);
         hits++;
         return hit.result;
       }

@@ -19,6 +19,7 @@
 import { type JsonWebKey, type KeyObject, createPublicKey, verify as cryptoVerify, constants } from 'node:crypto';
 import { DerError, DerReader, Tag, checkInteger, checkNull, ctxCons, decodeOid, decodeUint, encodeOid } from '../der/reader.js';
 import { tlv } from '../der/writer.js';
+import { LruMap } from '../lru.js';
 import type { AlgorithmIdentifier, SubjectPublicKeyInfo } from './model.js';
 import { Curve, Hash, KeyAlg, MGF1, SigAlg } from './oids.js';
 
@@ -106,7 +107,7 @@ function paramsAbsentOrNull(params: Uint8Array | null): boolean {
 // Imported keys, cached by SPKI bytes (bounded; oldest entries evicted first).
 
 const KEY_CACHE_MAX = 512;
-const keyCache = new Map<string, KeyObject | null>();
+const keyCache = new LruMap<string, KeyObject | null>(KEY_CACHE_MAX);
 
 function keyFor(spkiDer: Uint8Array, spki: SubjectPublicKeyInfo | null): KeyObject | null {
   const buf = Buffer.from(spkiDer.buffer, spkiDer.byteOffset, spkiDer.byteLength);
@@ -121,7 +122,6 @@ function keyFor(spkiDer: Uint8Array, spki: SubjectPublicKeyInfo | null): KeyObje
   } catch {
     key = null;
   }
-  if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
   keyCache.set(id, key);
   return key;
 }

@@ -8,6 +8,7 @@ import type { ParsedCrl } from '../cert/crl.js';
 import type { ParsedCertificate } from '../cert/model.js';
 import { verifySignature, type SignatureCheck } from '../cert/signature.js';
 import { toHex } from '../der/reader.js';
+import { LruMap } from '../lru.js';
 
 /** Upper bound on cached signature checks per store. */
 const MAX_SIGNATURE_CACHE = 4096;
@@ -19,7 +20,7 @@ export class CrlSet {
   readonly deltas = new Map<string, ParsedCrl[]>();
   /** Every CRL, in input order (duplicates removed). */
   readonly all: readonly ParsedCrl[];
-  private readonly signatures = new Map<string, SignatureCheck>();
+  private readonly signatures = new LruMap<string, SignatureCheck>(MAX_SIGNATURE_CACHE);
 
   constructor(crls: readonly ParsedCrl[]) {
     const seen = new Set<string>();
@@ -51,7 +52,6 @@ export class CrlSet {
     const hit = this.signatures.get(key);
     if (hit) return hit;
     const r = verifySignature(crl, signer.spki, { allowWeak, inheritedDsaParams });
-    if (this.signatures.size >= MAX_SIGNATURE_CACHE) this.signatures.delete(this.signatures.keys().next().value as string);
     this.signatures.set(key, r);
     return r;
   }
