@@ -192,6 +192,18 @@ describe('DER reader: OBJECT IDENTIFIER', () => {
     expect(() => decodeOid(hex('2a ffffffffffffffff7f'), 'o')).toThrow(/too large/);
   });
 
+  it('keeps decoded texts by content octets, never by position: a changed buffer decodes afresh, a bad OID throws every time', () => {
+    const v = hex('550403');
+    expect(decodeOid(v, 'o')).toBe('2.5.4.3');
+    expect(decodeOid(hex('550403'), 'o')).toBe('2.5.4.3');
+    v[2] = 0x0a; // the same buffer now holds 2.5.4.10
+    expect(decodeOid(v, 'o')).toBe('2.5.4.10');
+    for (let i = 0; i < 2; i++) expect(() => decodeOid(hex('2a 80 01'), 'o')).toThrow(/not minimally encoded/);
+    // More distinct OIDs than the cache holds still decode right (the cache is bounded, not a limit).
+    for (let i = 0; i < 2000; i++) expect(decodeOid(encodeOid(`1.3.6.1.4.1.${i}`), 'o')).toBe(`1.3.6.1.4.1.${i}`);
+    for (let i = 0; i < 2000; i += 97) expect(decodeOid(encodeOid(`1.3.6.1.4.1.${i}`), 'o')).toBe(`1.3.6.1.4.1.${i}`);
+  });
+
   it('round-trips random OIDs (property)', () => {
     fc.assert(
       fc.property(

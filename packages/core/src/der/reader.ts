@@ -11,6 +11,7 @@
  *
  * Internal; not exported from the package.
  */
+import { LruMap } from '../lru.js';
 
 /** A DER encoding rule was broken. `message` names the field and the rule. */
 export class DerError extends Error {
@@ -384,6 +385,29 @@ export function decodeNamedBits(v: Uint8Array, what: string, maxBits: number): n
  */
 export function decodeOid(v: Uint8Array, what: string): string {
   const n = v.length;
+  // The same few dozen OIDs are in every certificate: their text is kept (by content octets).
+  const h = n > 0 && n <= MAX_CACHED_OID_OCTETS ? oidHash(v) : -1;
+  if (h >= 0) {
+    const hit = oidCache.get(h);
+    if (hit !== undefined && bytesEqual(hit.octets, v)) return hit.text;
+  }
+  const text = decodeOidText(v, what);
+  if (h >= 0) oidCache.set(h, { octets: v.slice(), text });
+  return text;
+}
+
+const MAX_CACHED_OID_OCTETS = 24;
+const oidCache = new LruMap<number, { octets: Uint8Array; text: string }>(512);
+
+/** FNV-1a over the octets, with the length folded in (a cache key; equality is checked on the octets). */
+function oidHash(v: Uint8Array): number {
+  let h = 0x811c9dc5 ^ v.length;
+  for (let i = 0; i < v.length; i++) h = Math.imul(h ^ v[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+function decodeOidText(v: Uint8Array, what: string): string {
+  const n = v.length;
   if (n === 0) throw new DerError(`${what}: OBJECT IDENTIFIER has no content octets`);
   if ((v[n - 1]! & 0x80) !== 0) throw new DerError(`${what}: OBJECT IDENTIFIER is truncated`);
   let out = '';
@@ -493,19 +517,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const latin1 = new TextDecoder('latin1');
 
 function ascii(v: Uint8Array): string {
-  // Callers have checked every octet is < 0x80. Short values (most of them) are built directly;
-  // longer ones in chunks through String.fromCharCode.apply.
-  const n = v.length;
-  if (n <= 32) {
-    let s = '';
-    for (let i = 0; i < n; i++) s += String.fromCharCode(v[i]!);
-    return s;
-  }
-  let s = '';
-  for (let i = 0; i < n; i += 4096) {
-    s += String.fromCharCode.apply(null, v.subarray(i, Math.min(i + 4096, n)) as unknown as number[]);
-  }
-  return s;
+  // Callers have checked every octet is < 0x80, and ASCII decodes the same as UTF-8: the native
+  // decoder is the cheapest way to a string (about 60 ns for a 16-octet value, 150 ns char by char).
+  return utf8.decode(v);
 }
 
 // PrintableString (X.680 §41.4): A–Z a–z 0–9 space ' ( ) + , - . / : = ?
