@@ -2,7 +2,7 @@
  * lintCrls: what a settings upload of CRLs is checked for, with generated CRLs.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lintCrls } from '@certgate/core';
+import { CRL_LINT_MAX, MAX_CRL_SIZE, lintCrls } from '@certgate/core';
 import { createCa, createTestPki, type TestPki } from '@certgate/core/testing';
 import { buildCrl, crlPem } from './crl-builder.js';
 
@@ -55,5 +55,26 @@ describe('lintCrls', () => {
     expect(lintCrls('', pki.root.pem).problems.map((p) => p.code)).toEqual(['CRL_EMPTY']);
     expect(lintCrls(pki.root.pem, pki.root.pem).problems.map((p) => p.code)).toEqual(['CRL_EMPTY']);
     expect(lintCrls(42 as unknown as string, pki.root.pem).problems.map((p) => p.code)).toEqual(['CRL_EMPTY']);
+  });
+
+  it('CRL_TOO_MANY over CRL_LINT_MAX CRLs, CRL_TOO_LARGE over the size limit (DER or PEM text), without parsing them', async () => {
+    const crl = await pki.root.createCrl({ thisUpdate: hoursAgo(1) });
+    const atLimit = lintCrls(crl.pem.repeat(CRL_LINT_MAX), pki.root.pem);
+    expect(atLimit.problems.map((p) => p.code)).not.toContain('CRL_TOO_MANY');
+    expect(atLimit.crls).toHaveLength(CRL_LINT_MAX);
+    const over = lintCrls(crl.pem.repeat(CRL_LINT_MAX + 1), pki.root.pem);
+    expect(over).toMatchObject({ ok: false, crls: [] });
+    expect(over.problems).toEqual([{ code: 'CRL_TOO_MANY', message: `The upload holds ${CRL_LINT_MAX + 1} CRLs; at most ${CRL_LINT_MAX} are accepted.` }]);
+    // The same count over a list of DER CRLs.
+    expect(lintCrls(Array.from({ length: CRL_LINT_MAX + 1 }, () => crl.der), pki.root.pem).problems.map((p) => p.code)).toEqual(['CRL_TOO_MANY']);
+
+    const huge = new Uint8Array(MAX_CRL_SIZE + 1);
+    const big = lintCrls([crl.der, huge], pki.root.pem);
+    expect(big.ok).toBe(false);
+    expect(big.problems).toEqual([{ code: 'CRL_TOO_LARGE', index: 1, message: `CRL 2 is ${MAX_CRL_SIZE + 1} bytes; CRLs of at most 64 MiB are accepted.` }]);
+    expect(big.crls).toHaveLength(1); // the good one is still summarised
+    const longText = lintCrls(`${crl.pem}${' '.repeat(Math.ceil(MAX_CRL_SIZE * 1.4))}`, pki.root.pem);
+    expect(longText.problems.map((p) => [p.code, p.index])).toEqual([['CRL_TOO_LARGE', 0]]);
+    expect(longText.problems[0]!.message).toMatch(/larger than \d+ characters/);
   });
 });
