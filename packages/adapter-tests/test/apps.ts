@@ -8,6 +8,7 @@
  * With `settings` options, the settings router (DESIGN §5.2) is mounted too (raw: core `createConsoleApi`).
  */
 import { once } from 'node:events';
+import http2 from 'node:http2';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -16,15 +17,20 @@ import express5 from 'express5';
 import koa2 from 'koa2';
 import koa3 from 'koa3';
 import { authorize, createConsoleApi, denialResponse, readRequestBody, type ConsoleApiOptions, type Controller, type Decision, type Rule } from '@certgate/core';
-import { attachController, decideSocket, peerChainFromSocket } from '@certgate/tls';
+import { attachController, decideSocket, http2Gate, peerChainFromSocket } from '@certgate/tls';
 import { mtls as expressMtls, settingsRouter as expressSettings } from '@certgate/express';
 import { mtls as koaMtls, settingsRouter as koaSettings } from '@certgate/koa';
 
-export type AdapterName = 'express4' | 'express5' | 'koa2' | 'koa3' | 'raw-https';
+export type AdapterName = 'express4' | 'express5' | 'koa2' | 'koa3' | 'raw-https' | 'raw-http2';
+/** Every adapter with the settings router too (HTTP/1.1). */
 export const ADAPTERS: readonly AdapterName[] = ['express4', 'express5', 'koa2', 'koa3', 'raw-https'];
+/** Every way to gate a request: the adapters, plus HTTP/2 streams through `http2Gate` (no settings router there). */
+export const GATES: readonly AdapterName[] = [...ADAPTERS, 'raw-http2'];
 
 export interface RunningApp {
   name: AdapterName;
+  /** The protocol clients must speak: HTTP/1.1 over TLS, or HTTP/2 (ALPN h2 only). */
+  protocol: 'h1' | 'h2';
   port: number;
   close(): Promise<void>;
 }
@@ -94,8 +100,67 @@ function rawApp(controller: Controller, rules: Rule, settings?: ConsoleApiOption
   };
 }
 
+/**
+ * HTTP/2 without a framework: `http2Gate` denies a stream whose connection's decision is a denial;
+ * the route's rules are then applied with core `authorize`, as the raw https app does.
+ */
+async function startHttp2(controller: Controller, rules: Rule, tls: { key: string; cert: string }): Promise<RunningApp> {
+  const server = http2.createSecureServer({ key: tls.key, cert: tls.cert });
+  const attachment = attachController(server, controller);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (s) => {
+    sessions.add(s);
+    s.once('close', () => sessions.delete(s));
+  });
+  const gate = http2Gate(controller);
+  server.on(
+    'stream',
+    gate.stream((stream, headers, decision) => {
+      const path = String(headers[':path'] ?? '/').split('?')[0]!;
+      if (path !== '/check' && path !== '/open') {
+        stream.respond({ ':status': 404 });
+        stream.end();
+        return;
+      }
+      authorize(decision, path === '/check' ? rules : undefined, controller.appName).then(
+        (d) => {
+          if (stream.destroyed) return;
+          if (d.action === 'deny') {
+            const r = denialResponse(d, { path, headers });
+            stream.respond({ ':status': r.status, ...r.headers });
+            stream.end(r.body);
+          } else {
+            stream.respond({ ':status': 200, 'content-type': 'application/json; charset=utf-8' });
+            stream.end(JSON.stringify(echo(d)));
+          }
+        },
+        () => {
+          if (!stream.destroyed) stream.respond({ ':status': 500 });
+          stream.end();
+        },
+      );
+    }),
+  );
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    name: 'raw-http2',
+    protocol: 'h2',
+    port: (server.address() as AddressInfo).port,
+    async close() {
+      attachment.detach();
+      for (const s of sessions) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
 /** Starts `name` on 127.0.0.1 (port 0) with the given TLS server credentials. */
 export async function startApp(name: AdapterName, controller: Controller, rules: Rule, tls: { key: string; cert: string }, settings?: ConsoleApiOptions): Promise<RunningApp> {
+  if (name === 'raw-http2') {
+    if (settings) throw new Error('the HTTP/2 app has no settings router');
+    return startHttp2(controller, rules, tls);
+  }
   const handler =
     name === 'express4' ? expressApp(express4, controller, rules, settings)
     : name === 'express5' ? expressApp(express5, controller, rules, settings)
@@ -108,6 +173,7 @@ export async function startApp(name: AdapterName, controller: Controller, rules:
   await once(server, 'listening');
   return {
     name,
+    protocol: 'h1',
     port: (server.address() as AddressInfo).port,
     async close() {
       attachment.detach();

@@ -1,18 +1,21 @@
 /**
  * The shared scenario table (team issue #6): modes × clients × routes, through Express 4, Express 5,
- * Koa 2, Koa 3 and a raw `https` server, all over real TLS on 127.0.0.1 and one controller. For every
+ * Koa 2, Koa 3, a raw `https` server and a raw HTTP/2 server (`http2Gate`, real h2 streams), all over
+ * real TLS on 127.0.0.1 and one controller. For every
  * cell, each adapter's verdict (status, denial code + reason, action, attached identity fingerprint,
  * rule outcome) must equal the expected one — and so each other.
  *
  * "Settings changed mid-connection": a keep-alive connection is opened while `optional` (one
  * request), the mode is then changed to the row's mode, and the next request on the *same*
- * connection must get the row's verdict.
+ * connection must get the row's verdict. Over HTTP/2 the connection is the session: the next request is
+ * a new stream of the same session.
  */
+import http2 from 'node:http2';
 import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allowCommonNames, createController, createMemorySettingsStore, type Controller, type Mode } from '@certgate/core';
 import { createCa, issueExpired, issueWrongEku, type TestCa, type TestCertificate } from '@certgate/core/testing';
-import { ADAPTERS, startApp, type AdapterName, type RunningApp } from './apps.js';
+import { GATES, startApp, type AdapterName, type RunningApp } from './apps.js';
 
 const APP = 'Scenario App';
 const rules = allowCommonNames('alice');
@@ -34,7 +37,62 @@ const clients: Record<string, TestCertificate> = {};
 let controller: Controller;
 const apps: RunningApp[] = [];
 
-function request(app: RunningApp, path: string, cert: TestCertificate | null, agent: https.Agent | false = false): Promise<Verdict & { reused: boolean }> {
+/** A connection kept open between requests: an HTTP/1.1 keep-alive agent, or an HTTP/2 session. */
+type Kept = https.Agent | http2.ClientHttp2Session;
+const streamsOn = new WeakMap<http2.ClientHttp2Session, number>();
+
+function parseVerdict(status: number, text: string, reused: boolean): Verdict & { reused: boolean } {
+  let j: Record<string, any> = {};
+  try {
+    j = JSON.parse(text);
+  } catch {
+    // compared as an empty body
+  }
+  return {
+    status,
+    code: j.error?.code ?? null,
+    reason: j.error?.reason ?? null,
+    action: j.action ?? null,
+    fingerprint: j.fingerprint ?? null,
+    authorized: j.authorized ?? null,
+    reused,
+  };
+}
+
+function connectH2(app: RunningApp, cert: TestCertificate | null): http2.ClientHttp2Session {
+  return http2.connect(`https://127.0.0.1:${app.port}`, { ca: serverCa.pem, servername: 'localhost', ...(cert ? { cert: cert.pem, key: cert.keyPem } : {}) });
+}
+
+/** One HTTP/2 request: on `session` (a new stream of it) or on a session of its own, closed after. */
+function requestH2(app: RunningApp, path: string, cert: TestCertificate | null, session?: http2.ClientHttp2Session): Promise<Verdict & { reused: boolean }> {
+  return new Promise((resolve, reject) => {
+    const s = session ?? connectH2(app, cert);
+    const reused = (streamsOn.get(s) ?? 0) > 0;
+    streamsOn.set(s, (streamsOn.get(s) ?? 0) + 1);
+    const fail = (e: Error) => {
+      if (!session) s.destroy();
+      reject(e);
+    };
+    s.once('error', fail);
+    const req = s.request({ ':path': path, accept: 'application/json' });
+    let status = 0;
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('response', (h) => (status = Number(h[':status'])));
+    req.on('data', (d: string) => (text += d));
+    req.on('error', fail);
+    req.on('end', () => {
+      s.off('error', fail);
+      if (!session) s.close();
+      resolve(parseVerdict(status, text, reused));
+    });
+    req.end();
+  });
+}
+
+function request(app: RunningApp, path: string, cert: TestCertificate | null, kept?: Kept): Promise<Verdict & { reused: boolean }> {
+  if (app.protocol === 'h2') return requestH2(app, path, cert, kept as http2.ClientHttp2Session | undefined);
+  const agent = (kept as https.Agent | undefined) ?? false;
   return new Promise((resolve, reject) => {
     const req = https.request(
       {
@@ -51,23 +109,7 @@ function request(app: RunningApp, path: string, cert: TestCertificate | null, ag
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => (text += d));
-        res.on('end', () => {
-          let j: Record<string, any> = {};
-          try {
-            j = JSON.parse(text);
-          } catch {
-            // compared below as an empty body
-          }
-          resolve({
-            status: res.statusCode ?? 0,
-            code: j.error?.code ?? null,
-            reason: j.error?.reason ?? null,
-            action: j.action ?? null,
-            fingerprint: j.fingerprint ?? null,
-            authorized: j.authorized ?? null,
-            reused: req.reusedSocket,
-          });
-        });
+        res.on('end', () => resolve(parseVerdict(res.statusCode ?? 0, text, req.reusedSocket)));
       },
     );
     req.on('error', reject);
@@ -95,7 +137,7 @@ beforeAll(async () => {
   clients.otherCa = await otherCa.issue({ subject: 'CN=alice' });
   clients.wrongEku = await issueWrongEku(ca, { subject: 'CN=alice' });
   controller = await createController({ store: createMemorySettingsStore(), appName: APP });
-  for (const name of ADAPTERS) apps.push(await startApp(name, controller, rules, { key: server.keyPem, cert: server.pem }));
+  for (const name of GATES) apps.push(await startApp(name, controller, rules, { key: server.keyPem, cert: server.pem }));
 });
 
 afterAll(async () => {
@@ -171,21 +213,21 @@ const CLIENTS = Object.keys(CLIENT_CERT) as Client[];
 for (const mode of MODES) {
   describe(`mode ${mode}`, () => {
     // keep-alive connections without a certificate, opened while optional, one per adapter and route
-    const kept = new Map<string, https.Agent>();
+    const kept = new Map<string, Kept>();
     beforeAll(async () => {
       await setMode('optional');
       for (const app of apps) {
         for (const route of ROUTES) {
-          const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
-          kept.set(`${app.name} ${route}`, agent);
-          const first = await request(app, route, null, agent);
+          const conn: Kept = app.protocol === 'h2' ? connectH2(app, null) : new https.Agent({ keepAlive: true, maxSockets: 1 });
+          kept.set(`${app.name} ${route}`, conn);
+          const first = await request(app, route, null, conn);
           expect(first.status, `${app.name} ${route} first request`).toBe(200);
         }
       }
       await setMode(mode);
     });
     afterAll(() => {
-      for (const a of kept.values()) a.destroy();
+      for (const k of kept.values()) k.destroy();
     });
 
     for (const route of ROUTES) {
@@ -197,7 +239,7 @@ for (const mode of MODES) {
           got[app.name] = v;
         }
         const want = expected(TABLE[mode][route].midConnection);
-        expect(got).toEqual(Object.fromEntries(ADAPTERS.map((a) => [a, want])));
+        expect(got).toEqual(Object.fromEntries(GATES.map((a) => [a, want])));
       });
 
       it.each(CLIENTS)(`${route}: client %s → same verdict through every adapter`, async (client) => {
@@ -209,7 +251,7 @@ for (const mode of MODES) {
           got[app.name] = v;
         }
         const want = expected(TABLE[mode][route][client]);
-        expect(got).toEqual(Object.fromEntries(ADAPTERS.map((a) => [a, want])));
+        expect(got).toEqual(Object.fromEntries(GATES.map((a) => [a, want])));
       });
     }
   });
