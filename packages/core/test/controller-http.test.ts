@@ -188,6 +188,39 @@ describe('createConsoleApi', () => {
     expect(ok!.status).toBe(200);
   });
 
+  it('CROSS_SITE_REQUEST: a browser request from another site cannot change anything (checked before the password; reads and non-browser clients unaffected)', async () => {
+    const d = await controller.decide([admin.der]);
+    const put = (headers: Record<string, string>, o: { method?: string; api?: ReturnType<typeof api> } = {}) =>
+      (async () => (o.api ?? api()).handle(await request({ method: o.method ?? 'PUT', headers: { authorization: basic('admin:nope'), host: 'console.test:8443', ...headers }, peerChain: [admin.der], body: '{"enabled":false,"enforce":false}' }, d)))();
+    calls.length = 0;
+    for (const h of [
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site' },
+      { 'sec-fetch-site': 'cross-site', origin: 'https://console.test:8443' }, // the browser's own word wins
+      { origin: 'https://evil.test' },
+      { origin: 'https://console.test:9443' },
+      { origin: 'null' },
+    ]) {
+      const r = await put(h);
+      expect(r!.status, JSON.stringify(h)).toBe(403);
+      expect(JSON.parse(r!.body).error).toMatchObject({ code: 'CROSS_SITE_REQUEST', message: expect.stringMatching(/another site/) });
+    }
+    const post = await put({ 'sec-fetch-site': 'cross-site' }, { method: 'POST' });
+    expect(JSON.parse(post!.body).error.code).toBe('CROSS_SITE_REQUEST');
+    expect(calls).toEqual([]); // neither the password check nor the body
+    // Not refused (so they reach the password check, which says 401 to 'nope'):
+    for (const h of [{}, { 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }, { origin: 'https://console.test:8443' }, { 'sec-fetch-site': 'same-origin', origin: 'https://console.test:8443' }]) {
+      expect((await put(h))!.status, JSON.stringify(h)).toBe(401);
+    }
+    expect((await put({ 'sec-fetch-site': 'cross-site' }, { method: 'GET' }))!.status).toBe(401); // a read: the browser will not let the other site see it
+    const listed = createConsoleApi(controller, { authenticate: () => false, allowedOrigins: ['https://proxy.test'] });
+    expect((await put({ 'sec-fetch-site': 'cross-site', origin: 'https://proxy.test' }, { api: listed }))!.status).toBe(401);
+    expect((await put({ 'sec-fetch-site': 'cross-site', origin: 'https://other.test' }, { api: listed }))!.status).toBe(403);
+    for (const bad of [['proxy.test'], ['https://proxy.test/path'], 'https://proxy.test', [42]]) {
+      expect(() => createConsoleApi(controller, { authenticate: () => true, allowedOrigins: bad as never })).toThrow(/allowedOrigins/);
+    }
+  });
+
   it('a refused body is audited like any other attempt', async () => {
     const d = await controller.decide([admin.der]);
     const r = await api().handle(await request({ method: 'PUT', headers: { authorization: basic('admin:pw') }, peerChain: [admin.der], body: '{"enabled":' }, d));

@@ -44,6 +44,22 @@ export interface ApiRequest {
   query?: string;
 }
 
+/** One value of a request header (the first when it is repeated), or null. */
+function headerText(v: string | string[] | undefined): string | null {
+  const x = Array.isArray(v) ? v[0] : v;
+  return typeof x === 'string' ? x : null;
+}
+
+/** `scheme://host[:port]` exactly, as browsers send it in `Origin`. */
+function isOrigin(o: string): boolean {
+  try {
+    const u = new URL(o);
+    return (u.protocol === 'https:' || u.protocol === 'http:') && u.origin === o.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
 /** Options of {@link createConsoleApi}. */
 export interface ConsoleApiOptions {
   /** Checks the Basic-auth password of user `admin`. Compare in constant time (e.g. scrypt + timingSafeEqual). */
@@ -60,6 +76,15 @@ export interface ConsoleApiOptions {
    * certificate gate applies first either way. `false`: not served.
    */
   metrics?: { path?: string; access?: 'admin' | 'public' } | false;
+  /**
+   * Origins (`https://host[:port]`) besides the console's own whose pages may send state-changing
+   * requests (PUT, POST …) from a browser, e.g. when a proxy serves the console under another name.
+   * Default none: a browser request that says it comes from another site (`Sec-Fetch-Site:
+   * cross-site` / `same-site`, or an `Origin` whose host is not the request's `Host`) gets 403
+   * `CROSS_SITE_REQUEST` before any password check. Clients that are not browsers (curl, scripts)
+   * send neither header and are not affected.
+   */
+  allowedOrigins?: readonly string[];
 }
 
 /** The console API. `handle` returns null for paths outside the prefix. */
@@ -362,6 +387,10 @@ export function createConsoleApi(controller: Controller, options: ConsoleApiOpti
   if (!Number.isSafeInteger(bodyLimitBytes) || bodyLimitBytes < 1024) {
     throw new CertgateError('ERR_CERTGATE_INVALID_OPTION', 'createConsoleApi: "bodyLimitBytes" must be an integer ≥ 1024');
   }
+  const origins = options.allowedOrigins ?? [];
+  if (!Array.isArray(origins) || !origins.every((o) => typeof o === 'string' && isOrigin(o))) {
+    throw new CertgateError('ERR_CERTGATE_INVALID_OPTION', 'createConsoleApi: "allowedOrigins" must be an array of origins such as "https://console.example.com:8443"');
+  }
   const prefix = options.prefix ?? '/api';
   const unauthorizedBody = { code: 'UNAUTHORIZED', message: 'Sign in as admin with the console password.' };
   const challenged = errorResponse(401, unauthorizedBody, {}, { 'www-authenticate': `Basic realm="${realm}", charset="UTF-8"` });
@@ -401,6 +430,33 @@ export function createConsoleApi(controller: Controller, options: ConsoleApiOpti
     return parsed;
   }
 
+  const allowedOrigins = new Set(origins.map((o) => o.toLowerCase()));
+  /**
+   * A browser's state-changing request from a page of another site (CSRF): Basic credentials a browser
+   * has cached would otherwise ride along with a form or fetch another site's page makes.
+   */
+  function crossSite(request: ApiRequest): boolean {
+    const method = request.method.toUpperCase();
+    if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return false;
+    const origin = headerText(request.headers.origin);
+    if (origin !== null && allowedOrigins.has(origin.toLowerCase())) return false;
+    const site = headerText(request.headers['sec-fetch-site']);
+    if (site !== null) {
+      const v = site.toLowerCase();
+      if (v === 'cross-site' || v === 'same-site') return true;
+      if (v === 'same-origin' || v === 'none') return false;
+    }
+    if (origin === null) return false; // not a browser, or a browser that sends neither: nothing to go by
+    const host = headerText(request.headers.host);
+    let originHost: string;
+    try {
+      originHost = new URL(origin).host; // "null" (an opaque origin) does not parse: refused
+    } catch {
+      return true;
+    }
+    return host === null || originHost.toLowerCase() !== host.toLowerCase();
+  }
+
   function unavailable(): HttpResponse {
     const s = controller.status();
     return errorResponse(503, { code: 'SETTINGS_UNAVAILABLE', message: s.ok ? 'The settings are unavailable.' : s.message });
@@ -415,6 +471,12 @@ export function createConsoleApi(controller: Controller, options: ConsoleApiOpti
       if (request.decision.action === 'deny') return denialResponse(request.decision, request, prefix);
       if (isMetrics && metricsPublic) return metricsResponse(controller, errorResponse);
 
+      if (crossSite(request)) {
+        return errorResponse(403, {
+          code: 'CROSS_SITE_REQUEST',
+          message: 'A page of another site cannot change these settings (cross-site request refused). Use the console itself, or list that origin in allowedOrigins.',
+        });
+      }
       const creds = parseBasic(request.headers.authorization);
       if (!creds || !sameText(creds.user, 'admin')) return unauthorizedFor(request.headers);
       let ok = false;
