@@ -199,7 +199,8 @@ describe('createConsoleApi', () => {
       { 'sec-fetch-site': 'cross-site', origin: 'https://console.test:8443' }, // the browser's own word wins
       { origin: 'https://evil.test' },
       { origin: 'https://console.test:9443' },
-      { origin: 'null' },
+      { 'sec-fetch-site': 'cross-site', origin: 'null' }, // a sandboxed frame of another site
+      { origin: 'not an origin' },
     ]) {
       const r = await put(h);
       expect(r!.status, JSON.stringify(h)).toBe(403);
@@ -209,7 +210,8 @@ describe('createConsoleApi', () => {
     expect(JSON.parse(post!.body).error.code).toBe('CROSS_SITE_REQUEST');
     expect(calls).toEqual([]); // neither the password check nor the body
     // Not refused (so they reach the password check, which says 401 to 'nope'):
-    for (const h of [{}, { 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }, { origin: 'https://console.test:8443' }, { 'sec-fetch-site': 'same-origin', origin: 'https://console.test:8443' }]) {
+    // (an opaque Origin without Sec-Fetch-Site: what some non-browser clients send; every current browser sends Sec-Fetch-Site)
+    for (const h of [{}, { 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }, { origin: 'https://console.test:8443' }, { 'sec-fetch-site': 'same-origin', origin: 'https://console.test:8443' }, { origin: 'null' }]) {
       expect((await put(h))!.status, JSON.stringify(h)).toBe(401);
     }
     expect((await put({ 'sec-fetch-site': 'cross-site' }, { method: 'GET' }))!.status).toBe(401); // a read: the browser will not let the other site see it

@@ -8,13 +8,18 @@
  * Then: a concurrent change (409, reload), the smartcard-unavailable state, and the page on a phone.
  * Then issue #9 against a second, fresh console: a CA expiring in 10 days shows its warning, the
  * enforcement preview while optional (who would be locked out, also against a CA in the upload box),
- * enforce with a confirm window shows the countdown, and Confirm clears it.
+ * enforce with a confirm window shows the countdown, and Confirm clears it. Last, a form on a page of
+ * another origin posting to the API (the browser holding the admin certificate and the password) is
+ * refused with 403 CROSS_SITE_REQUEST.
  *
  * Playwright's `clientCertificates` presents the certificate through its own TLS proxy; when that
  * TLS connection fails it answers with a 503 page instead of throwing, so every navigation's status
  * is checked.
  */
 import 'reflect-metadata';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
@@ -428,6 +433,36 @@ describe('the console in Chromium: preview, confirm window, expiry warnings (iss
     expect(await admin.locator('#audit-list li').first().getAttribute('data-outcome')).toBe('applied');
     // The browser without a certificate is now turned away.
     expect((await plain.reload())!.status()).toBe(403);
+  });
+});
+
+describe('the console in Chromium: a page of another site cannot change the settings (CSRF)', () => {
+  it('a form on another origin posting with the browser\'s stored credentials and the admin certificate gets 403 CROSS_SITE_REQUEST', async () => {
+    // The worst case: the browser holds the admin's certificate and answers the Basic challenge itself.
+    const ctx = await newContext(adminP12, { httpCredentials: { username: 'admin', password: PASSWORD } });
+    const target = `${consoleProc.origin}/api/settings/mtls/preview`;
+    const evil = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(`<!doctype html><form method="POST" action="${target}" enctype="text/plain"><input name='{"caPem":"x","pad":"' value='"}'></form><script>document.forms[0].submit()</script>`);
+    });
+    evil.listen(0, '127.0.0.1');
+    await once(evil, 'listening');
+    try {
+      const page = await ctx.newPage();
+      const landed = page.waitForResponse((r) => r.url() === target);
+      await page.goto(`http://127.0.0.1:${(evil.address() as AddressInfo).port}/`);
+      const res = await landed;
+      expect(res.status()).toBe(403);
+      expect(JSON.parse(await res.text()).error.code).toBe('CROSS_SITE_REQUEST');
+      expect((await res.request().allHeaders())['sec-fetch-site']).toMatch(/^(cross-site|same-site)$/);
+      // The same browser on the console's own page is let through (same-origin): the password check answers.
+      const own = await ctx.newPage();
+      expect((await own.goto(consoleProc.url))!.status()).toBe(200);
+      const status = await own.evaluate(async (url) => (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, target);
+      expect(status).not.toBe(403);
+    } finally {
+      evil.close();
+    }
   });
 });
 

@@ -80,7 +80,7 @@ export interface ConsoleApiOptions {
    * Origins (`https://host[:port]`) besides the console's own whose pages may send state-changing
    * requests (PUT, POST …) from a browser, e.g. when a proxy serves the console under another name.
    * Default none: a browser request that says it comes from another site (`Sec-Fetch-Site:
-   * cross-site` / `same-site`, or an `Origin` whose host is not the request's `Host`) gets 403
+   * cross-site` / `same-site`; without that header, an `Origin` whose host is not the request's `Host`) gets 403
    * `CROSS_SITE_REQUEST` before any password check. Clients that are not browsers (curl, scripts)
    * send neither header and are not affected.
    */
@@ -446,13 +446,14 @@ export function createConsoleApi(controller: Controller, options: ConsoleApiOpti
       if (v === 'cross-site' || v === 'same-site') return true;
       if (v === 'same-origin' || v === 'none') return false;
     }
-    if (origin === null) return false; // not a browser, or a browser that sends neither: nothing to go by
+    // No Origin, or the opaque "null" without a Sec-Fetch-Site (some non-browser clients send it): nothing to go by.
+    if (origin === null || origin === 'null') return false;
     const host = headerText(request.headers.host);
     let originHost: string;
     try {
-      originHost = new URL(origin).host; // "null" (an opaque origin) does not parse: refused
+      originHost = new URL(origin).host;
     } catch {
-      return true;
+      return true; // not an origin at all
     }
     return host === null || originHost.toLowerCase() !== host.toLowerCase();
   }
