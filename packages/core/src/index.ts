@@ -67,3 +67,4 @@ export {
 } from './warnings.js';
 export { CONFIRM_REVERT_ACTOR, pendingConfirmationView } from './confirm/index.js';
 export { decisionMetricCode, type ControllerMetrics, type DecisionMetricCode } from './metrics/sink.js';
+export { LruMap } from './lru.js';

@@ -1,6 +1,7 @@
 /**
  * @module
- * A bounded map with least-recently-used eviction, O(1) per operation. Internal.
+ * A bounded map with least-recently-used eviction, O(1) per operation. Exported from the package for
+ * certgate's own packages (`@certgate/tls` keeps its session caches in it); the API is small and stable.
  *
  * A `Map` from key to a node of a doubly linked list in use order. Why not one `Map` with
  * delete-the-oldest (its insertion order as the use order): V8 leaves a deleted entry's slot in the
@@ -79,6 +80,11 @@ export class LruMap<K, V> {
     this.#map.clear();
     this.#newest = null;
     this.#oldest = null;
+  }
+
+  /** The least recently used entry (the next to be evicted), without counting as a use. */
+  oldest(): [K, V] | undefined {
+    return this.#oldest ? [this.#oldest.key, this.#oldest.value] : undefined;
   }
 
   /** Every entry, least recently used first (a snapshot: the map may be changed while it is walked). */

@@ -201,7 +201,7 @@ describe('createConsoleApi', () => {
       { origin: 'https://console.test:9443' },
       { 'sec-fetch-site': 'cross-site', origin: 'null' }, // a sandboxed frame of another site
       { origin: 'not an origin' },
-    ]) {
+    ] as Record<string, string>[]) {
       const r = await put(h);
       expect(r!.status, JSON.stringify(h)).toBe(403);
       expect(JSON.parse(r!.body).error).toMatchObject({ code: 'CROSS_SITE_REQUEST', message: expect.stringMatching(/another site/) });
@@ -211,7 +211,7 @@ describe('createConsoleApi', () => {
     expect(calls).toEqual([]); // neither the password check nor the body
     // Not refused (so they reach the password check, which says 401 to 'nope'):
     // (an opaque Origin without Sec-Fetch-Site: what some non-browser clients send; every current browser sends Sec-Fetch-Site)
-    for (const h of [{}, { 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }, { origin: 'https://console.test:8443' }, { 'sec-fetch-site': 'same-origin', origin: 'https://console.test:8443' }, { origin: 'null' }]) {
+    for (const h of [{}, { 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }, { origin: 'https://console.test:8443' }, { 'sec-fetch-site': 'same-origin', origin: 'https://console.test:8443' }, { origin: 'null' }] as Record<string, string>[]) {
       expect((await put(h))!.status, JSON.stringify(h)).toBe(401);
     }
     expect((await put({ 'sec-fetch-site': 'cross-site' }, { method: 'GET' }))!.status).toBe(401); // a read: the browser will not let the other site see it

@@ -59,7 +59,11 @@ describe('LruMap', () => {
       [7, 49],
       [9, 81],
     ]);
+    expect(m.oldest()).toEqual([1, 1]);
+    m.get(1); // a use: 5 is now the oldest
+    expect(m.oldest()).toEqual([5, 25]);
     m.clear();
+    expect(m.oldest()).toBeUndefined();
     expect(m.size).toBe(0);
     expect(m.entries()).toEqual([]);
     m.set(1, 1);

@@ -6,7 +6,7 @@
 import { X509Certificate, createHash, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { SecureContextOptions, Server as TlsServer, TLSSocket } from 'node:tls';
-import { CertgateError, readPemBlocks, toPem, type Controller, type Decision, type Mode } from '@certgate/core';
+import { CertgateError, LruMap, readPemBlocks, toPem, type Controller, type Decision, type Mode } from '@certgate/core';
 import { decideSocket } from './decide.js';
 import { MAX_PEER_CHAIN, connectionState, readPeerChain } from './peer.js';
 
@@ -204,10 +204,10 @@ export function attachController(server: TlsServer, controller: Controller, opti
   };
 
   let applied: AppliedSettings = { epoch: -1, mode: 'enforced', requestCert: true, ca: [] };
-  /** Session-ID cache: id (hex) → serialized session, in LRU order. */
-  const sessions = new Map<string, Buffer>();
-  /** Leaf SHA-256 → intermediates it sent in a full handshake, in LRU order. */
-  const remembered = new Map<string, Uint8Array[]>();
+  /** Session-ID cache: id (hex) → serialized session, least recently used evicted first. */
+  const sessions = new LruMap<string, Buffer>(Math.max(1, sessionMax));
+  /** Leaf SHA-256 → intermediates it sent in a full handshake; trimmed by count and bytes in remember(). */
+  const remembered = new LruMap<string, Uint8Array[]>(rememberMax + 1);
   let rememberedBytes = 0;
   const open = new Set<TLSSocket>();
 
@@ -239,16 +239,16 @@ export function attachController(server: TlsServer, controller: Controller, opti
   function remember(leaf: string, intermediates: Uint8Array[]): void {
     const bytes = intermediates.reduce((n, c) => n + c.byteLength, 0);
     if (bytes > MAX_REMEMBERED_INTERMEDIATE_BYTES / 16) return; // an outsized chain is not worth keeping
-    const prev = remembered.get(leaf);
+    const prev = remembered.peek(leaf);
     if (prev) {
       rememberedBytes -= prev.reduce((n, c) => n + c.byteLength, 0);
       remembered.delete(leaf);
     }
-    remembered.set(leaf, intermediates);
+    remembered.set(leaf, intermediates); // its bound is rememberMax + 1: the loop below trims, set() never drops silently
     rememberedBytes += bytes;
     while (remembered.size > rememberMax || rememberedBytes > MAX_REMEMBERED_INTERMEDIATE_BYTES) {
-      const oldest = remembered.keys().next().value as string;
-      rememberedBytes -= remembered.get(oldest)!.reduce((n, c) => n + c.byteLength, 0);
+      const [oldest, chain] = remembered.oldest()!;
+      rememberedBytes -= chain.reduce((n, c) => n + c.byteLength, 0);
       remembered.delete(oldest);
     }
   }
@@ -335,9 +335,7 @@ export function attachController(server: TlsServer, controller: Controller, opti
   const onNewSession = (id: Buffer, data: Buffer, cb: () => void): void => {
     if (data.length <= MAX_CACHED_SESSION_BYTES) {
       const key = id.toString('hex');
-      sessions.delete(key);
-      sessions.set(key, data);
-      while (sessions.size > sessionMax) sessions.delete(sessions.keys().next().value as string);
+      sessions.set(key, data); // evicts the least recently used beyond sessionMax
     }
     cb();
   };
