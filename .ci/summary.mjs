@@ -1,25 +1,37 @@
-// Prints the plain "N passed, N failed" line from vitest's JSON reporter output.
-// Usage: node .ci/summary.mjs <results.json> [typecheckExitStatus]
+// Prints the plain "N passed, N failed" line from vitest's JSON reporter output (one or more runs).
+// Usage: node .ci/summary.mjs <typecheckExitStatus> <label>=<results.json> [<label>=<results.json> ...]
 import { existsSync, readFileSync } from 'node:fs';
 
-const [file, typecheckStatus = '0'] = process.argv.slice(2);
+const [typecheckStatus = '0', ...runs] = process.argv.slice(2);
 let passed = 0;
 let failed = 0;
-if (!file || !existsSync(file)) {
-  console.log(`no vitest results at ${file ?? '(none)'}: the build or the test run failed before any test ran`);
+for (const run of runs) {
+  const eq = run.indexOf('=');
+  const label = eq > 0 ? run.slice(0, eq) : run;
+  const file = eq > 0 ? run.slice(eq + 1) : run;
+  let p = 0;
+  let f = 0;
+  if (!existsSync(file)) {
+    console.log(`${label}: no vitest results at ${file}: the build, the download or the test run failed before any test ran`);
+    f += 1;
+  } else {
+    const report = JSON.parse(readFileSync(file, 'utf8'));
+    p = report.numPassedTests ?? 0;
+    f = report.numFailedTests ?? 0;
+    // A test file that fails to load has no test results but is a failure.
+    const brokenSuites = (report.testResults ?? []).filter((s) => s.status === 'failed' && (s.assertionResults ?? []).length === 0);
+    for (const s of brokenSuites) console.log(`${label}: test file failed to run: ${s.name}: ${(s.message ?? '').split('\n')[0]}`);
+    f += brokenSuites.length;
+    const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+    if (skipped > 0) console.log(`${label}: ${skipped} tests skipped or todo`);
+  }
+  console.log(`${label}: ${p} passed, ${f} failed`);
+  passed += p;
+  failed += f;
+}
+if (runs.length === 0) {
+  console.log('no test run was given');
   failed += 1;
-} else {
-  const report = JSON.parse(readFileSync(file, 'utf8'));
-  passed = report.numPassedTests ?? 0;
-  failed = report.numFailedTests ?? 0;
-  // A test file that fails to load has no test results but is a failure.
-  const brokenSuites = (report.testResults ?? []).filter(
-    (s) => s.status === 'failed' && (s.assertionResults ?? []).length === 0,
-  );
-  for (const s of brokenSuites) console.log(`test file failed to run: ${s.name}: ${(s.message ?? '').split('\n')[0]}`);
-  failed += brokenSuites.length;
-  const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-  if (skipped > 0) console.log(`${skipped} tests skipped or todo`);
 }
 if (typecheckStatus !== '0') {
   console.log('typecheck failed (counted as one failure)');
