@@ -68,3 +68,13 @@ export {
 export { CONFIRM_REVERT_ACTOR, pendingConfirmationView } from './confirm/index.js';
 export { decisionMetricCode, type ControllerMetrics, type DecisionMetricCode } from './metrics/sink.js';
 export { LruMap } from './lru.js';
+export {
+  createForwardedCertificates,
+  FORWARDED_HEADERS,
+  FORWARDED_LIMITS,
+  type ForwardedCertificates,
+  type ForwardedCertificatesOptions,
+  type ForwardedFormat,
+  type ForwardedRead,
+  type ForwardedRequest,
+} from './forwarded.js';

@@ -19,10 +19,11 @@ import {
   type ConsoleApiOptions,
   type Controller,
   type Decision,
+  type ForwardedCertificates,
   type HttpResponse,
   type Rule,
 } from '@certgate/core';
-import { decideSocket, peerChainFromSocket, settledDecision } from '@certgate/tls';
+import { decideRequest, requestPeerChain, settledDecision } from '@certgate/tls';
 
 /** What `req.clientCertificate` holds: the controller's decision for this request (after the mount's rules). */
 export type ClientCertificate = Decision;
@@ -52,6 +53,12 @@ export interface MtlsMiddlewareOptions {
   onDenied?: (decision: Decision, req: Request, res: Response, next: NextFunction) => void;
   /** API path prefix (JSON denials). Default `/api`. */
   apiPrefix?: string;
+  /**
+   * Behind a TLS-terminating proxy: decide the certificate it forwards in a header (core
+   * `createForwardedCertificates`), believed only from its configured addresses. Then every request is
+   * decided on its own (one proxy connection carries many clients).
+   */
+  forwarded?: ForwardedCertificates;
 }
 
 /**
@@ -69,7 +76,7 @@ export function mtls(controller: Controller, options: MtlsMiddlewareOptions = {}
   async function decideAndGate(req: Request, res: Response, next: NextFunction): Promise<void> {
     try {
       // An earlier mount's decision (and its rules) carries on: the rules of every mount apply.
-      const decision = await authorize(req.clientCertificate ?? (await decideSocket(controller, req.socket)), rules, controller.appName);
+      const decision = await authorize(req.clientCertificate ?? (await decideRequest(controller, req, options.forwarded)), rules, controller.appName);
       req.clientCertificate = decision;
       if (decision.action !== 'deny') return next();
       if (options.onDenied) return options.onDenied(decision, req, res, next);
@@ -81,7 +88,7 @@ export function mtls(controller: Controller, options: MtlsMiddlewareOptions = {}
   return function mtlsMiddleware(req: Request, res: Response, next: NextFunction): void {
     // Keep-alive fast path: the connection was decided under the current settings and this mount has
     // no rules, so the request goes on synchronously (no promise for Express to wait on).
-    const settled = !rules && !req.clientCertificate ? settledDecision(controller, req.socket) : undefined;
+    const settled = !rules && !req.clientCertificate && !options.forwarded ? settledDecision(controller, req.socket) : undefined;
     if (settled && settled.action !== 'deny') {
       req.clientCertificate = settled;
       next();
@@ -105,13 +112,13 @@ export function settingsRouter(controller: Controller, options: ConsoleApiOption
   const api = createConsoleApi(controller, options);
   return async function certgateSettings(req: Request, res: Response, next: NextFunction): Promise<void> {
     try {
-      const decision = req.clientCertificate ?? (await decideSocket(controller, req.socket));
+      const decision = req.clientCertificate ?? (await decideRequest(controller, req, options.forwarded));
       const r = await api.handle({
         method: req.method,
         path: req.path,
         headers: req.headers,
         decision,
-        peerChain: peerChainFromSocket(req.socket),
+        peerChain: requestPeerChain(req, options.forwarded),
         query: req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '',
         // A JSON body parser mounted in front (express.json()) may have consumed the stream already.
         readBody: (limit) => readRequestBodyOrParsed(req, req.body, limit),

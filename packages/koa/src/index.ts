@@ -19,10 +19,11 @@ import {
   type ConsoleApiOptions,
   type Controller,
   type Decision,
+  type ForwardedCertificates,
   type HttpResponse,
   type Rule,
 } from '@certgate/core';
-import { decideSocket, peerChainFromSocket } from '@certgate/tls';
+import { decideRequest, requestPeerChain } from '@certgate/tls';
 
 /** What `ctx.state.clientCertificate` holds: the controller's decision for this request (after the route's rules). */
 export type ClientCertificate = Decision;
@@ -55,6 +56,12 @@ export interface MtlsMiddlewareOptions {
   onDenied?: (decision: Decision, ctx: Context, next: Next) => unknown;
   /** API path prefix (JSON denials). Default `/api`. */
   apiPrefix?: string;
+  /**
+   * Behind a TLS-terminating proxy: decide the certificate it forwards in a header (core
+   * `createForwardedCertificates`), believed only from its configured addresses. Then every request is
+   * decided on its own (one proxy connection carries many clients).
+   */
+  forwarded?: ForwardedCertificates;
 }
 
 /**
@@ -70,7 +77,7 @@ export function mtls(controller: Controller, options: MtlsMiddlewareOptions = {}
   const apiPrefix = options.apiPrefix ?? '/api';
   return async function mtlsMiddleware(ctx, next) {
     // An earlier mount's decision (and its rules) carries on: the rules of every mount apply.
-    const decision = await authorize(ctx.state.clientCertificate ?? (await decideSocket(controller, ctx.req.socket)), rules, controller.appName);
+    const decision = await authorize(ctx.state.clientCertificate ?? (await decideRequest(controller, ctx.req, options.forwarded)), rules, controller.appName);
     ctx.state.clientCertificate = decision;
     if (decision.action !== 'deny') return next();
     if (options.onDenied) return options.onDenied(decision, ctx as unknown as Context, next);
@@ -90,13 +97,13 @@ export function mtls(controller: Controller, options: MtlsMiddlewareOptions = {}
 export function settingsRouter(controller: Controller, options: ConsoleApiOptions): Middleware<CertgateState> {
   const api = createConsoleApi(controller, options);
   return async function certgateSettings(ctx, next) {
-    const decision = ctx.state.clientCertificate ?? (await decideSocket(controller, ctx.req.socket));
+    const decision = ctx.state.clientCertificate ?? (await decideRequest(controller, ctx.req, options.forwarded));
     const r = await api.handle({
       method: ctx.method,
       path: ctx.path,
       headers: ctx.headers,
       decision,
-      peerChain: peerChainFromSocket(ctx.req.socket),
+      peerChain: requestPeerChain(ctx.req, options.forwarded),
       query: ctx.querystring,
       readBody: (limit) => readRequestBodyOrParsed(ctx.req, (ctx.request as { body?: unknown }).body, limit),
     });

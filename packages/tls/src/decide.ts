@@ -7,8 +7,8 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ServerHttp2Stream } from 'node:http2';
-import type { Controller, Decision } from '@certgate/core';
-import { connectionState, isTlsSocket, readPeerChain, type SocketEntry } from './peer.js';
+import type { Controller, Decision, ForwardedCertificates } from '@certgate/core';
+import { connectionState, isTlsSocket, peerChainFromSocket, readPeerChain, type SocketEntry } from './peer.js';
 
 /**
  * The controller's decision for the connection `socket`, computed once per connection and settings
@@ -73,4 +73,45 @@ export function decideStream(controller: Controller, stream: ServerHttp2Stream):
     socket = undefined;
   }
   return decideSocket(controller, socket ?? null);
+}
+
+/** A request, as {@link decideRequest} and {@link requestPeerChain} need it. */
+export interface RequestLike {
+  socket: Socket | TLSSocket | null | undefined;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/**
+ * The decision for one HTTP request: with `forwarded` (core `createForwardedCertificates`) and the
+ * request coming from a trusted proxy, the chain the proxy forwarded is decided (per request: one
+ * proxy connection carries many clients); otherwise the request's own connection ({@link decideSocket}),
+ * and a forwarding header from anyone else is ignored (and counted by the source).
+ *
+ * @example
+ * const forwarded = createForwardedCertificates({ trustedProxies: ['127.0.0.1'], format: 'nginx' });
+ * const d = await decideRequest(controller, req, forwarded);
+ */
+export function decideRequest(controller: Controller, req: RequestLike, forwarded?: ForwardedCertificates): Promise<Decision> {
+  if (forwarded) {
+    const r = forwarded.read({ remoteAddress: remoteAddressOf(req.socket), headers: req.headers });
+    if (r.trusted) return controller.decide(r.chain);
+  }
+  return decideSocket(controller, req.socket);
+}
+
+/** The client chain of one HTTP request: forwarded by a trusted proxy, else its connection's (leaf first, DER), or null. */
+export function requestPeerChain(req: RequestLike, forwarded?: ForwardedCertificates): Uint8Array[] | null {
+  if (forwarded) {
+    const r = forwarded.read({ remoteAddress: remoteAddressOf(req.socket), headers: req.headers });
+    if (r.trusted) return r.chain;
+  }
+  return peerChainFromSocket(req.socket);
+}
+
+function remoteAddressOf(socket: Socket | TLSSocket | null | undefined): string | undefined {
+  try {
+    return socket?.remoteAddress;
+  } catch {
+    return undefined; // an HTTP/2 proxy whose session is gone
+  }
 }

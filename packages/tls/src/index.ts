@@ -18,7 +18,7 @@
  * docs/tls.md explains each hole and how it is closed. Named re-exports only.
  */
 export { MAX_PEER_CHAIN, peerChainFromSocket } from './peer.js';
-export { decideSocket, decideStream, settledDecision } from './decide.js';
+export { decideRequest, decideSocket, decideStream, requestPeerChain, settledDecision, type RequestLike } from './decide.js';
 export {
   attachController,
   caOptionFromPem,

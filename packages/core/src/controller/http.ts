@@ -5,6 +5,7 @@
  * and the 403 denial (JSON or HTML). Adapters (Express, Koa) only translate their request into an
  * {@link ApiRequest} and write the {@link HttpResponse} back.
  */
+import type { ForwardedCertificates } from '../forwarded.js';
 import { timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { DENIAL_PAGE_CSP, renderDenialPage } from '../denial-page.js';
@@ -85,6 +86,12 @@ export interface ConsoleApiOptions {
    * send neither header and are not affected.
    */
   allowedOrigins?: readonly string[];
+  /**
+   * Behind a TLS-terminating proxy: where the adapters take the requester's certificate from (core
+   * {@link createForwardedCertificates}); the same source as their `mtls()` gate's. Default: the
+   * request's own connection.
+   */
+  forwarded?: ForwardedCertificates;
 }
 
 /** The console API. `handle` returns null for paths outside the prefix. */

@@ -1,0 +1,159 @@
+/**
+ * createForwardedCertificates: certificates a TLS-terminating proxy forwards in a header, believed only
+ * from trusted proxy addresses, decoded per format, bounded, and validated like any other chain.
+ */
+import 'reflect-metadata';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FORWARDED_HEADERS, FORWARDED_LIMITS, TrustStore, createForwardedCertificates, verifyChain, type ForwardedFormat } from '@certgate/core';
+import { createTestPki, type TestPki } from '@certgate/core/testing';
+
+let pki: TestPki;
+beforeAll(async () => {
+  pki = await createTestPki();
+});
+
+const b64 = (der: Uint8Array) => Buffer.from(der).toString('base64');
+/** nginx's $ssl_client_escaped_cert and AWS ALB: the PEM, percent-encoded. */
+const escaped = (pem: string) => encodeURIComponent(pem);
+const same = (a: Uint8Array[] | null, b: Uint8Array[]) => expect(a?.map(b64)).toEqual(b.map(b64));
+
+/** How each proxy writes leaf + intermediate (nginx forwards the leaf only; so do HAProxy and Cloudflare here). */
+function encoded(format: ForwardedFormat): { headers: Record<string, string>; chain: 'leaf' | 'both' } {
+  const leaf = pki.client;
+  const inter = pki.intermediate;
+  switch (format) {
+    case 'nginx':
+      return { headers: { 'x-ssl-client-cert': escaped(leaf.pem) }, chain: 'leaf' };
+    case 'aws-alb':
+      return { headers: { 'x-amzn-mtls-clientcert': escaped(leaf.pem + inter.pem) }, chain: 'both' };
+    case 'envoy-xfcc':
+      return {
+        headers: {
+          // an element added by a proxy further out, then ours (the last)
+          'x-forwarded-client-cert': `By=spiffe://outer;Hash=00,By=spiffe://edge;Hash=abc;Subject="CN=x, O=a;b";Chain="${escaped(leaf.pem + inter.pem)}";URI=spiffe://client`,
+        },
+        chain: 'both',
+      };
+    case 'rfc9440':
+      return { headers: { 'client-cert': `:${b64(leaf.der)}:`, 'client-cert-chain': `:${b64(inter.der)}:` }, chain: 'both' };
+    case 'traefik':
+      return { headers: { 'x-forwarded-tls-client-cert': `${encodeURIComponent(b64(leaf.der))},${encodeURIComponent(b64(inter.der))}` }, chain: 'both' };
+    case 'haproxy':
+      return { headers: { 'x-ssl-client-der': b64(leaf.der) }, chain: 'leaf' };
+    case 'cloudflare':
+      return { headers: { 'cf-client-cert-der-base64': b64(leaf.der) }, chain: 'leaf' };
+  }
+}
+
+describe('createForwardedCertificates: formats', () => {
+  for (const format of Object.keys(FORWARDED_HEADERS) as ForwardedFormat[]) {
+    it(`${format}: the forwarded chain, validated like any other`, async () => {
+      const src = createForwardedCertificates({ trustedProxies: ['127.0.0.1'], format });
+      const { headers, chain } = encoded(format);
+      const r = src.read({ remoteAddress: '127.0.0.1', headers });
+      expect(r).toMatchObject({ trusted: true, problem: null });
+      const want = chain === 'both' ? [pki.client.der, pki.intermediate.der] : [pki.client.der];
+      same(r.trusted ? r.chain : null, want);
+      // The chain is only input: it is validated against the CA (with the intermediate the store may need).
+      const store = TrustStore.fromPem(pki.root.pem, { intermediates: pki.intermediate.pem });
+      const v = await verifyChain(r.trusted ? r.chain! : [], store);
+      expect(v.ok).toBe(true);
+      // No header from the trusted proxy: the client sent no certificate.
+      expect(src.read({ remoteAddress: '127.0.0.1', headers: {} })).toEqual({ trusted: true, chain: null, problem: null });
+    });
+  }
+
+  it('Envoy: the nearest element without Cert/Chain means no client certificate; Cert alone is the leaf', () => {
+    const src = createForwardedCertificates({ trustedProxies: ['127.0.0.1'], format: 'envoy-xfcc' });
+    const r1 = src.read({ remoteAddress: '127.0.0.1', headers: { 'x-forwarded-client-cert': `Cert="${escaped(pki.client.pem)}",By=spiffe://edge;Hash=abc` } });
+    expect(r1).toEqual({ trusted: true, chain: null, problem: null });
+    const r2 = src.read({ remoteAddress: '127.0.0.1', headers: { 'x-forwarded-client-cert': `By=spiffe://edge;Cert="${escaped(pki.client.pem)}"` } });
+    same(r2.trusted ? r2.chain : null, [pki.client.der]);
+  });
+
+  it('a header name of your own (nginx, HAProxy …) and repeated header lines', () => {
+    const src = createForwardedCertificates({ trustedProxies: ['127.0.0.1'], format: 'nginx', header: 'X-Client-Cert' });
+    const r = src.read({ remoteAddress: '127.0.0.1', headers: { 'x-client-cert': escaped(pki.client.pem) } });
+    same(r.trusted ? r.chain : null, [pki.client.der]);
+    const rfc = createForwardedCertificates({ trustedProxies: ['127.0.0.1'], format: 'rfc9440' });
+    const r2 = rfc.read({ remoteAddress: '127.0.0.1', headers: { 'client-cert': `:${b64(pki.client.der)}:`, 'client-cert-chain': [`:${b64(pki.intermediate.der)}:`, `:${b64(pki.root.der)}:`] } });
+    same(r2.trusted ? r2.chain : null, [pki.client.der, pki.intermediate.der, pki.root.der]);
+  });
+});
+
+describe('createForwardedCertificates: who is believed', () => {
+  it('only the trusted addresses and CIDRs (IPv4-mapped IPv6 included); anyone else is ignored and counted', () => {
+    const src = createForwardedCertificates({ trustedProxies: ['10.1.0.0/16', '::1', 'fd00::/8', '192.0.2.7'], format: 'haproxy' });
+    const headers = { 'x-ssl-client-der': b64(pki.client.der) };
+    for (const a of ['10.1.2.3', '::ffff:10.1.255.255', '::1', 'fd12:3456::1', '192.0.2.7']) {
+      expect(src.read({ remoteAddress: a, headers: { ...headers } }).trusted, a).toBe(true);
+    }
+    for (const a of ['10.2.0.1', '192.0.2.8', '127.0.0.1', 'fe80::1', '::ffff:192.0.2.8', '', 'not an ip', undefined, null]) {
+      expect(src.read({ remoteAddress: a, headers: { ...headers } }), String(a)).toEqual({ trusted: false, ignored: true });
+    }
+    expect(src.ignored).toBe(9);
+    // Without the header from an untrusted peer: nothing to ignore.
+    expect(src.read({ remoteAddress: '10.2.0.1', headers: {} })).toEqual({ trusted: false, ignored: false });
+    expect(src.ignored).toBe(9);
+  });
+
+  it('one answer and one count per request, however many handlers ask', () => {
+    const src = createForwardedCertificates({ trustedProxies: ['127.0.0.1'], format: 'haproxy' });
+    const request = { remoteAddress: '10.9.9.9', headers: { 'x-ssl-client-der': b64(pki.client.der) } };
+    expect(src.read(request)).toBe(src.read(request));
+    expect(src.ignored).toBe(1);
+  });
+});
+
+describe('createForwardedCertificates: bad headers from a trusted proxy', () => {
+  const cases: [ForwardedFormat, Record<string, string | string[]>, RegExp][] = [
+    ['nginx', { 'x-ssl-client-cert': '%E0%A4%A' }, /percent-encoded/],
+    ['nginx', { 'x-ssl-client-cert': 'hello' }, /no PEM certificate/],
+    ['nginx', { 'x-ssl-client-cert': escaped('-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n') }, /base64 is not valid/],
+    ['haproxy', { 'x-ssl-client-der': 'not base64!' }, /not base64/],
+    ['rfc9440', { 'client-cert': 'MIIB' }, /byte sequence/],
+    ['rfc9440', { 'client-cert': ':QUJD:, :QUJD:' }, /exactly one/],
+    ['rfc9440', { 'client-cert-chain': ':QUJD:' }, /without client-cert/],
+    ['envoy-xfcc', { 'x-forwarded-client-cert': 'By=spiffe://x;Cert="unterminated' }, /unterminated/],
+    ['envoy-xfcc', { 'x-forwarded-client-cert': 'ByNoValue' }, /has no value/],
+    ['traefik', { 'x-forwarded-tls-client-cert': 'a b' }, /not base64/],
+  ];
+  for (const [format, headers, message] of cases) {
+    it(`${format} ${JSON.stringify(headers).slice(0, 60)} → a problem, and a chain that validates as MALFORMED`, async () => {
+      const src = createForwardedCertificates({ trustedProxies: ['127.0.0.1'], format });
+      const r = src.read({ remoteAddress: '127.0.0.1', headers });
+      if (!r.trusted) throw new Error('expected trusted');
+      expect(r.problem).toMatch(message);
+      expect(src.malformed).toBe(1);
+      const v = await verifyChain(r.chain!, TrustStore.fromPem(pki.root.pem));
+      expect(v).toMatchObject({ ok: false, code: 'MALFORMED' });
+    });
+  }
+
+  it('bounded: over 10 certificates or 64 Ki characters is malformed, not decoded', () => {
+    const src = createForwardedCertificates({ trustedProxies: ['127.0.0.1'], format: 'traefik' });
+    const many = Array.from({ length: FORWARDED_LIMITS.maxCertificates + 1 }, () => encodeURIComponent(b64(pki.client.der))).join(',');
+    const r = src.read({ remoteAddress: '127.0.0.1', headers: { 'x-forwarded-tls-client-cert': many } });
+    expect(r.trusted && r.problem).toMatch(/more than 10 certificates/);
+    const long = src.read({ remoteAddress: '127.0.0.1', headers: { 'x-forwarded-tls-client-cert': 'A'.repeat(FORWARDED_LIMITS.maxHeaderChars + 4) } });
+    expect(long.trusted && long.problem).toMatch(/longer than 65536 characters/);
+  });
+});
+
+describe('createForwardedCertificates: options', () => {
+  it('refuses what would make a header believed by mistake', () => {
+    const bad: unknown[] = [
+      undefined,
+      { format: 'nginx' },
+      { format: 'nginx', trustedProxies: [] },
+      { format: 'nginx', trustedProxies: ['10.0.0.0/33'] },
+      { format: 'nginx', trustedProxies: ['example.com'] },
+      { format: 'nginx', trustedProxies: ['10.0.0.0/8/8'] },
+      { format: 'nginx', trustedProxies: [42] },
+      { format: 'squid', trustedProxies: ['10.0.0.1'] },
+      { format: 'rfc9440', trustedProxies: ['10.0.0.1'], header: 'x-cert' },
+      { format: 'nginx', trustedProxies: ['10.0.0.1'], header: 'bad header' },
+    ];
+    for (const o of bad) expect(() => createForwardedCertificates(o as never), JSON.stringify(o)).toThrow(expect.objectContaining({ code: 'ERR_CERTGATE_INVALID_OPTION' }));
+  });
+});
