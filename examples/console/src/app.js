@@ -35,8 +35,9 @@ export async function startConsole(options) {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(mtls(controller));
-  app.use(settingsRouter(controller, { authenticate: (_user, pw) => password.check(pw), metrics: { access: prepared.metricsAccess } }));
+  const { forwarded } = prepared;
+  app.use(mtls(controller, { forwarded }));
+  app.use(settingsRouter(controller, { authenticate: (_user, pw) => password.check(pw), metrics: { access: prepared.metricsAccess }, forwarded }));
   for (const [path, file] of Object.entries(PAGE_FILES)) {
     app.get(path, (_req, res) => {
       res.set({ 'content-type': file.type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });

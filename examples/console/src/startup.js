@@ -8,7 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createController, createFileAuditLog, createFileSettingsStore } from '@certgate/core';
+import { createController, createFileAuditLog, createFileSettingsStore, createForwardedCertificates } from '@certgate/core';
 import { createPrometheusMetrics } from '@certgate/core/metrics';
 import { attachController } from '@certgate/tls';
 import { ensureServerCertificate } from './dev-certs.js';
@@ -26,6 +26,8 @@ import { adminPassword } from './password.js';
  * @property {(line: string) => void} [log] Default console.log.
  * @property {() => Date} [now] The controller's clock (tests move it to pass a confirm window's deadline). Default the system clock.
  * @property {'admin' | 'public'} [metricsAccess] Who may read `GET /metrics`: `admin` (Basic auth, default) or `public`. The certificate gate applies in `enforced` either way.
+ * @property {string[]} [trustedProxies] Behind a TLS-terminating proxy: its addresses (IPs / CIDRs). Unset: client certificates come from the console's own TLS connections only.
+ * @property {import('@certgate/core').ForwardedFormat} [forwardedFormat] How that proxy forwards the certificate (docs/proxies.md). Default `nginx`.
  */
 
 /**
@@ -41,6 +43,12 @@ export async function prepareConsole(options) {
   const appName = options.appName || 'certgate console';
   const host = options.host || '127.0.0.1';
   const port = options.port ?? 8443;
+
+  // Throws ERR_CERTGATE_INVALID_OPTION for a bad proxy list or format, before anything is written.
+  const forwarded =
+    options.trustedProxies && options.trustedProxies.length > 0
+      ? createForwardedCertificates({ trustedProxies: options.trustedProxies, format: options.forwardedFormat ?? 'nginx' })
+      : undefined;
 
   const tlsMaterial = await ensureServerCertificate(dataDir);
   if (tlsMaterial.generated) log(`Generated a development CA and a server certificate for localhost in ${dataDir}`);
@@ -66,7 +74,8 @@ export async function prepareConsole(options) {
   const status = controller.status();
   if (!status.ok) log(`WARNING: ${status.message} Every request is denied; see docs/console.md (break-glass).`);
 
-  return { log, dataDir, appName, host, port, tlsMaterial, password, store, controller, status, metricsAccess: options.metricsAccess ?? 'admin' };
+  if (forwarded) log(`Client certificates forwarded by ${options.trustedProxies?.join(', ')} (${forwarded.format}) are believed; see docs/proxies.md.`);
+  return { log, dataDir, appName, host, port, tlsMaterial, password, store, controller, status, metricsAccess: options.metricsAccess ?? 'admin', forwarded };
 }
 
 /** @typedef {Awaited<ReturnType<typeof prepareConsole>>} PreparedConsole */
@@ -115,7 +124,8 @@ export async function listenConsole(server, prepared, name) {
 /**
  * The console options from the environment (DESIGN §5.2): PORT (8443), HOST (127.0.0.1),
  * CERTGATE_DATA_DIR (`defaultDataDir`), CERTGATE_ADMIN_PASSWORD, CERTGATE_APP_NAME,
- * CERTGATE_BREAK_GLASS. Throws for a PORT that is not a port number.
+ * CERTGATE_BREAK_GLASS; behind a proxy CERTGATE_TRUSTED_PROXIES (comma-separated IPs / CIDRs) and
+ * CERTGATE_FORWARDED_FORMAT (default `nginx`). Throws for a PORT that is not a port number.
  * @param {NodeJS.ProcessEnv} env
  * @param {string} defaultDataDir
  * @returns {ConsoleOptions}
@@ -130,6 +140,8 @@ export function consoleOptionsFromEnv(env, defaultDataDir) {
     adminPassword: env.CERTGATE_ADMIN_PASSWORD,
     appName: env.CERTGATE_APP_NAME,
     breakGlass: env.CERTGATE_BREAK_GLASS,
+    ...(env.CERTGATE_TRUSTED_PROXIES ? { trustedProxies: env.CERTGATE_TRUSTED_PROXIES.split(',').map((x) => x.trim()).filter(Boolean) } : {}),
+    ...(env.CERTGATE_FORWARDED_FORMAT ? { forwardedFormat: /** @type {import('@certgate/core').ForwardedFormat} */ (env.CERTGATE_FORWARDED_FORMAT) } : {}),
   };
 }
 

@@ -12,6 +12,8 @@ export interface CallOptions {
   user?: string;
   accept?: string;
   agent?: https.Agent;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
 }
 
 export interface CallResult {
@@ -25,7 +27,7 @@ export interface CallResult {
 export function makeCaller(getTarget: () => { port: number; ca: string }, defaultPassword: string) {
   return function call(method: string, path: string, o: CallOptions = {}): Promise<CallResult> {
     const { port, ca } = getTarget();
-    const headers: Record<string, string> = { accept: o.accept ?? 'application/json' };
+    const headers: Record<string, string> = { accept: o.accept ?? 'application/json', ...o.headers };
     const password = o.password === undefined ? defaultPassword : o.password;
     if (password !== false) headers.authorization = `Basic ${Buffer.from(`${o.user ?? 'admin'}:${password}`).toString('base64')}`;
     let payload: Buffer | undefined;

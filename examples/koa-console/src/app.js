@@ -45,8 +45,9 @@ export async function startConsole(options) {
       ctx.body = { error: { code: 'INTERNAL', message: 'The request failed.' } };
     }
   });
-  app.use(mtls(controller));
-  app.use(settingsRouter(controller, { authenticate: (_user, pw) => password.check(pw), metrics: { access: prepared.metricsAccess } }));
+  const { forwarded } = prepared;
+  app.use(mtls(controller, { forwarded }));
+  app.use(settingsRouter(controller, { authenticate: (_user, pw) => password.check(pw), metrics: { access: prepared.metricsAccess }, forwarded }));
   app.use(async (ctx) => {
     const file = ctx.method === 'GET' || ctx.method === 'HEAD' ? PAGE_FILES[ctx.path] : undefined;
     if (!file) {
