@@ -134,6 +134,12 @@ describe('issue #9 over HTTPS (Express console)', () => {
     expect(leaf.json.error.problems.map((x: { code: string }) => x.code)).toContain('NOT_A_CA');
     expect((await call('POST', '/api/settings/mtls/preview', { cert: admin, raw: '{"caPem":' })).json.error.code).toBe('INVALID_JSON');
     expect((await call('POST', '/api/settings/mtls/preview', { cert: admin, body: { caPem: otherCa.pem, x: 1 } })).json.error.code).toBe('INVALID_BODY');
+    for (const body of [{}, { crlPem: 5 }, { caPem: 5 }]) {
+      expect((await call('POST', '/api/settings/mtls/preview', { cert: admin, body })).json.error.code, JSON.stringify(body)).toBe('INVALID_BODY');
+    }
+    const badCrl = await call('POST', '/api/settings/mtls/preview', { cert: admin, body: { crlPem: 'not a CRL' } });
+    expect(badCrl.status).toBe(400);
+    expect(badCrl.json.error.code).toBe('CRL_INVALID');
     expect((await settings()).ca.certificates).toHaveLength(2);
   });
 

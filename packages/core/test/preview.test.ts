@@ -208,6 +208,25 @@ describe('controller.preview()', () => {
     expect(c.status()).toMatchObject({ ok: true, state: { caPem: ca.pem } });
   });
 
+  it('with CRLs: those sent (null: none), else the stored ones, linted against the CA exactly as a save would', async () => {
+    const c = await make();
+    const hour = 3_600_000;
+    const revokingBob = (await ca.createCrl({ thisUpdate: new Date(Date.now() - hour), revoked: [{ serialNumber: bob }] })).pem;
+    await c.save({ enabled: true, enforce: false, caPem: ca.pem }, { actor: 'admin', peerChain: null });
+    for (const x of [alice, bob]) await c.decide([x.der]);
+    expect(await c.preview()).toMatchObject({ ok: true, preview: { wouldPass: 2 } });
+    // A CRL in the upload box: bob would be locked out, nothing stored.
+    expect(await c.preview({ crlPem: revokingBob })).toMatchObject({ ok: true, preview: { wouldPass: 1, wouldFail: { REVOKED: 1 } } });
+    expect(c.status()).toMatchObject({ ok: true, state: { caPem: ca.pem } });
+    expect(c.status().ok && c.status()).not.toHaveProperty('state.crlPem');
+    // Stored CRLs count for a preview of the same CA, and a new CA the stored CRLs do not fit is refused as the save would be.
+    await c.save({ enabled: true, enforce: false, crlPem: revokingBob }, { actor: 'admin', peerChain: null });
+    expect(await c.preview({ caPem: ca.pem })).toMatchObject({ ok: true, preview: { wouldPass: 1, wouldFail: { REVOKED: 1 } } });
+    expect(await c.preview({ caPem: ca.pem, crlPem: null })).toMatchObject({ ok: true, preview: { wouldPass: 2 } });
+    expect(await c.preview({ caPem: other.pem })).toMatchObject({ ok: false, refusal: { code: 'CRL_INVALID', message: expect.stringMatching(/stored CRLs do not fit/), problems: [expect.objectContaining({ code: 'CRL_UNKNOWN_ISSUER' })] } });
+    expect(await c.preview({ crlPem: 'garbage' })).toMatchObject({ ok: false, refusal: { code: 'CRL_INVALID', problems: expect.any(Array) } });
+  });
+
   it('preview: false turns recording off', async () => {
     const c = await make({ preview: false });
     await c.save({ enabled: true, enforce: false, caPem: ca.pem }, { actor: 'admin', peerChain: null });

@@ -111,7 +111,7 @@ export interface SettingsView {
 /** The answer of {@link Controller.preview}. */
 export type PreviewOutcome =
   | { ok: true; preview: PreviewReport }
-  | { ok: false; refusal: { code: 'CA_INVALID' | 'CA_REQUIRED' | 'PREVIEW_DISABLED' | 'SETTINGS_UNAVAILABLE'; message: string; problems?: CaProblem[] } };
+  | { ok: false; refusal: { code: 'CA_INVALID' | 'CRL_INVALID' | 'CA_REQUIRED' | 'PREVIEW_DISABLED' | 'SETTINGS_UNAVAILABLE'; message: string; problems?: CaProblem[] } };
 
 /** A refusal of the controller: the machine's codes plus `SETTINGS_UNAVAILABLE` (store unreadable or unwritable). */
 export interface ControllerRefusal extends Omit<Refusal, 'code'> {
@@ -207,7 +207,7 @@ export interface Controller {
   /** Reverts an unconfirmed enforcement whose deadline has passed (the controller also does this by itself); true when this call wrote it. */
   revertIfDue(): Promise<boolean>;
   /** The enforcement preview against the CA in force, or against `caPem` (linted first) when given. */
-  preview(options?: { caPem?: string }): Promise<PreviewOutcome>;
+  preview(options?: { caPem?: string; crlPem?: string | null }): Promise<PreviewOutcome>;
   /** The newest audit events first (at most `limit`); empty without an audit log. Rejects when the log cannot be read. */
   recentAudit(limit: number): Promise<AuditEvent[]>;
   /** The metrics sink given in the options, or null. */
@@ -495,17 +495,39 @@ export async function createController(options: ControllerOptions): Promise<Cont
     return revertIfDue({ store, now, appName, install: installWritten, record, onProblem }, revertErrors);
   }
 
-  async function previewReport(opts: { caPem?: string } = {}): Promise<PreviewOutcome> {
+  async function previewReport(opts: { caPem?: string; crlPem?: string | null } = {}): Promise<PreviewOutcome> {
     if (!preview) return { ok: false, refusal: { code: 'PREVIEW_DISABLED', message: 'The enforcement preview is turned off (controller option preview: false).' } };
     const time = now();
     const verifyWith = (trust: TrustStore) => (chain: Uint8Array[]) => verifyChain(chain, trust, { ...verifyOptions, time });
-    if (opts.caPem !== undefined) {
-      const lint = lintCaBundle(opts.caPem, { time });
-      const first = lint.problems.find((p) => p.severity === 'error');
-      if (!lint.ok || lint.certificates.length === 0) {
-        return { ok: false, refusal: { code: 'CA_INVALID', message: `The CA was refused: ${first?.message ?? 'it holds no usable CA certificate.'}`, problems: lint.problems.map((p) => ({ ...p })) } };
+    if (opts.caPem !== undefined || opts.crlPem !== undefined) {
+      // What a save with the same caPem / crlPem would put in force: the CRLs given (null: none), else the
+      // stored ones, linted against that CA exactly as the save lints them.
+      const stored = loaded.ok ? loaded.state : null;
+      const caPem = opts.caPem ?? stored?.caPem ?? null;
+      if (caPem === null) return { ok: false, refusal: { code: 'CA_REQUIRED', message: 'No CA is stored yet; send a caPem to preview against a CA before uploading it.' } };
+      if (opts.caPem !== undefined) {
+        const lint = lintCaBundle(opts.caPem, { time });
+        const first = lint.problems.find((p) => p.severity === 'error');
+        if (!lint.ok || lint.certificates.length === 0) {
+          return { ok: false, refusal: { code: 'CA_INVALID', message: `The CA was refused: ${first?.message ?? 'it holds no usable CA certificate.'}`, problems: lint.problems.map((p) => ({ ...p })) } };
+        }
       }
-      return { ok: true, preview: await preview.report({ trustKey: null, verify: verifyWith(buildTrust(opts.caPem)) }) };
+      const crlPem = opts.crlPem === null ? undefined : (opts.crlPem ?? stored?.crlPem);
+      if (crlPem !== undefined) {
+        const lint = lintCrls(crlPem, caPem, { time, ...(options.intermediatesPem !== undefined ? { intermediatesPem: options.intermediatesPem } : {}) });
+        if (!lint.ok) {
+          const what = opts.crlPem === undefined ? 'The stored CRLs do not fit this CA' : 'The CRLs were refused';
+          return {
+            ok: false,
+            refusal: {
+              code: 'CRL_INVALID',
+              message: `${what}: ${lint.problems[0]?.message ?? 'they are not usable.'}`,
+              problems: lint.problems.map((p) => ({ code: p.code, severity: 'error' as const, message: p.message, ...(p.index !== undefined ? { index: p.index } : {}) })),
+            },
+          };
+        }
+      }
+      return { ok: true, preview: await preview.report({ trustKey: null, verify: verifyWith(buildTrust(caPem, crlPem)) }) };
     }
     const l = loaded;
     if (!l.ok) return { ok: false, refusal: { code: 'SETTINGS_UNAVAILABLE', message: l.error.message } };

@@ -3,7 +3,7 @@
  * The console API routes of issue #9, framework-free like the rest of the console API (both
  * consoles get them through `createConsoleApi`):
  *
- * - `GET /api/settings/mtls/preview` and `POST /api/settings/mtls/preview` `{ caPem }`: the enforcement preview;
+ * - `GET /api/settings/mtls/preview` and `POST /api/settings/mtls/preview` `{ caPem?, crlPem? }`: the enforcement preview;
  * - `POST /api/settings/mtls/confirm` `{ version? }` (or an empty body): confirm a pending confirm window;
  * - `GET /api/audit?limit=N`: the newest audit events first;
  * - `GET /metrics`: Prometheus text (when the controller has a `metrics` sink).
@@ -57,14 +57,20 @@ export function parseAuditLimit(query: string | undefined): number | string {
   return n >= 1 && n <= AUDIT_LIMITS.max ? n : `"limit" must be an integer 1…${AUDIT_LIMITS.max}.`;
 }
 
-/** Validates the body of `POST /api/settings/mtls/preview`: `{ caPem: string }`. */
-export function parsePreviewBody(text: string): Parsed<{ caPem: string }> {
+/**
+ * Validates the body of `POST /api/settings/mtls/preview`: `{ caPem?: string, crlPem?: string | null }`,
+ * at least one of them (the same meaning as in a save: `crlPem` absent keeps the stored CRLs, null none).
+ */
+export function parsePreviewBody(text: string): Parsed<{ caPem?: string; crlPem?: string | null }> {
   const p = parseJsonObject(text, false);
   if (!p.ok) return p;
-  const extra = Object.keys(p.value).filter((k) => k !== 'caPem');
-  if (extra.length > 0) return { ok: false, code: 'INVALID_BODY', message: `Unknown field ${JSON.stringify(extra[0]!.slice(0, 40))}; allowed: caPem.` };
-  if (typeof p.value.caPem !== 'string') return { ok: false, code: 'INVALID_BODY', message: '"caPem" must be a string of PEM text.' };
-  return { ok: true, value: { caPem: p.value.caPem } };
+  const extra = Object.keys(p.value).filter((k) => k !== 'caPem' && k !== 'crlPem');
+  if (extra.length > 0) return { ok: false, code: 'INVALID_BODY', message: `Unknown field ${JSON.stringify(extra[0]!.slice(0, 40))}; allowed: caPem, crlPem.` };
+  const { caPem, crlPem } = p.value;
+  if (caPem === undefined && crlPem === undefined) return { ok: false, code: 'INVALID_BODY', message: 'Send "caPem" and/or "crlPem" to preview against them (GET previews the settings in force).' };
+  if (caPem !== undefined && typeof caPem !== 'string') return { ok: false, code: 'INVALID_BODY', message: '"caPem" must be a string of PEM text.' };
+  if (crlPem !== undefined && crlPem !== null && typeof crlPem !== 'string') return { ok: false, code: 'INVALID_BODY', message: '"crlPem" must be a string of PEM text (X509 CRL blocks), or null for none.' };
+  return { ok: true, value: { ...(caPem !== undefined ? { caPem: caPem as string } : {}), ...(crlPem !== undefined ? { crlPem: crlPem as string | null } : {}) } };
 }
 
 /** Validates the body of `POST /api/settings/mtls/confirm`: empty, `{}` or `{ version: number }`. */
@@ -79,7 +85,7 @@ export function parseConfirmBody(text: string): Parsed<{ version?: number }> {
   return { ok: true, value: { version: v } };
 }
 
-const PREVIEW_STATUS: Record<string, number> = { CA_INVALID: 400, CA_REQUIRED: 400, PREVIEW_DISABLED: 404, SETTINGS_UNAVAILABLE: 503 };
+const PREVIEW_STATUS: Record<string, number> = { CA_INVALID: 400, CRL_INVALID: 400, CA_REQUIRED: 400, PREVIEW_DISABLED: 404, SETTINGS_UNAVAILABLE: 503 };
 
 /** What {@link handleExtensionRoute} needs from the console API. */
 export interface ExtensionContext {
@@ -110,7 +116,7 @@ export async function handleExtensionRoute(sub: string, method: string, ctx: Ext
     if (method === 'GET') return previewResponse(ctx, await controller.preview());
     const parsed = await ctx.body(null, parsePreviewBody);
     if (!parsed.ok) return parsed.response;
-    return previewResponse(ctx, await controller.preview({ caPem: parsed.value.caPem }));
+    return previewResponse(ctx, await controller.preview(parsed.value));
   }
   if (sub === '/settings/mtls/confirm') {
     const parsed = await ctx.body('confirm', parseConfirmBody);
