@@ -78,3 +78,4 @@ export {
   type ForwardedRead,
   type ForwardedRequest,
 } from './forwarded.js';
+export { createCrlFetcher, MAX_FETCHED_CRLS_PER_VERIFICATION, type CrlFetcher, type CrlFetcherOptions, type CrlFetchResult } from './revocation/fetch.js';

@@ -3,6 +3,7 @@
  * Public types of the validator: the options of {@link verifyChain}, its result union, the stable
  * verification codes and the normalised client identity.
  */
+import type { CrlFetcher } from './revocation/fetch.js';
 
 /**
  * Stable verification codes. They are public API: renaming one is a breaking change.
@@ -66,8 +67,14 @@ export interface VerifyOptions {
    * Default `'clientAuth'`.
    */
   requiredEku?: 'clientAuth' | 'serverAuth' | string | null;
-  /** Default `'hard'` when the store holds CRLs, else `'off'`. */
+  /** Default `'hard'` when the store holds CRLs, else `'soft'` with a `crlFetcher`, else `'off'`. */
   revocation?: RevocationMode;
+  /**
+   * Fetch CRLs from the `http:`/`https:` CRL distribution points of the path (core `createCrlFetcher`),
+   * in addition to the store's CRLs. Asked only after the path's signatures chain to a trust anchor.
+   * Calls with a fetcher are not answered from a verdict cache.
+   */
+  crlFetcher?: CrlFetcher;
   /** RFC 5280 §6.1.1 (c) user-initial-policy-set. Default `['2.5.29.32.0']` (anyPolicy). */
   initialPolicySet?: string[];
   /** RFC 5280 §6.1.1 (f) initial-explicit-policy. Default false. */

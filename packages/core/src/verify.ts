@@ -11,6 +11,8 @@ import { identityOf, summarize } from './identity.js';
 import { sha256Hex } from './hash.js';
 import { readPemBlocks } from './pem.js';
 import { checkPathRevocation } from './revocation/check.js';
+import { CrlSet } from './revocation/crl-set.js';
+import { MAX_FETCHED_CRLS_PER_VERIFICATION, type CrlFetcher } from './revocation/fetch.js';
 import { storeInternals, type TrustStore } from './trust-store.js';
 import type { CertificateInput, KeyUsageName, RevocationInfo, VerifyFailure, VerifyOptions, VerifyResult } from './types.js';
 
@@ -44,6 +46,7 @@ export const VERIFY_OPTION_KEYS = [
   'clockToleranceSec',
   'allowWeakAlgorithms',
   'requiredKeyUsage',
+  'crlFetcher',
 ] as const satisfies readonly (keyof VerifyOptions)[];
 // Compile-time check that the list names every option: this fails to type-check if VerifyOptions grows a key.
 const everyOptionListed: Record<Exclude<keyof VerifyOptions, 'time' | (typeof VERIFY_OPTION_KEYS)[number]>, never> = {};
@@ -62,7 +65,7 @@ function bool(o: VerifyOptions, key: keyof VerifyOptions): boolean {
 }
 
 /** Validates and defaults the options once (throws `ERR_CERTGATE_INVALID_OPTION`). */
-export function resolveVerifyOptions(options: VerifyOptions | undefined): ResolvedVerifyOptions & { revocation: 'off' | 'soft' | 'hard' | undefined } {
+export function resolveVerifyOptions(options: VerifyOptions | undefined): ResolvedVerifyOptions & { revocation: 'off' | 'soft' | 'hard' | undefined; crlFetcher: CrlFetcher | undefined } {
   if (options === undefined) options = {};
   if (options === null || typeof options !== 'object' || Array.isArray(options)) bad('"options" must be an object');
   for (const k of Object.keys(options)) {
@@ -113,7 +116,11 @@ export function resolveVerifyOptions(options: VerifyOptions | undefined): Resolv
     }
     requiredKeyUsage = (o.requiredKeyUsage as KeyUsageName[]).reduce((m, k) => m | KEY_USAGE_BITS[k], 0);
   }
+  if (o.crlFetcher !== undefined && (o.crlFetcher === null || typeof o.crlFetcher !== 'object' || typeof (o.crlFetcher as CrlFetcher).get !== 'function')) {
+    bad('"crlFetcher" must be a CRL fetcher (createCrlFetcher)');
+  }
   return {
+    crlFetcher: o.crlFetcher,
     timeMs,
     requiredEkuOid,
     requiredKeyUsage,
@@ -170,6 +177,35 @@ function toDerList(chain: unknown): { der: Uint8Array; index: number }[] | Verif
   return out;
 }
 
+/** The http(s) CRL distribution points (and freshest-CRL points) of `certs`, in order, deduplicated, bounded. */
+function distributionUrls(certs: readonly ParsedCertificate[]): string[] {
+  const out: string[] = [];
+  for (const c of certs) {
+    for (const dp of [...(c.crlDistributionPoints ?? []), ...(c.freshestCrl ?? [])]) {
+      if (!dp.name || !('full' in dp.name)) continue;
+      for (const gn of dp.name.full) {
+        if (gn.type === 'uri' && /^https?:\/\//i.test(gn.value) && !out.includes(gn.value)) out.push(gn.value);
+        if (out.length >= MAX_FETCHED_CRLS_PER_VERIFICATION) return out;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The store's CRLs plus those fetched from the distribution points of the path that validates without
+ * revocation (so every address comes from a certificate that chains to a trust anchor). The store's set
+ * when nothing new was fetched.
+ */
+async function withFetchedCrls(fetcher: CrlFetcher, leaf: ParsedCertificate, pool: ParsedCertificate[], inner: ReturnType<typeof storeInternals>, opts: ResolvedVerifyOptions): Promise<CrlSet> {
+  const pre = buildAndValidate({ leaf, pool, anchorsBySubject: inner.anchorsBySubject, anchorHashes: inner.anchorHashes, edgeCache: inner.edges }, opts);
+  if (!pre.ok) return inner.crls;
+  const urls = distributionUrls(pre.path.slice().reverse()); // the leaf's first
+  if (urls.length === 0) return inner.crls;
+  const fetched = (await Promise.all(urls.map((u) => fetcher.get(u)))).flatMap((r) => (r.ok ? [r.crl] : []));
+  return fetched.length === 0 ? inner.crls : new CrlSet([...inner.crls.all, ...fetched]);
+}
+
 /**
  * Validates a client's certificate chain against the trust store (RFC 5280 §6.1 with path building).
  *
@@ -215,12 +251,13 @@ export async function verifyChain(chain: readonly CertificateInput[], store: Tru
 
   // RFC 5280 §6.3 over each path that passes §6.1 (the trust anchor excluded), inside path building so
   // that a revoked CA on one path does not hide a valid alternative. REVOKED wins in every mode but 'off'.
-  const revocation = opts.revocation ?? (inner.crls.size > 0 ? 'hard' : 'off');
+  const revocation = opts.revocation ?? (inner.crls.size > 0 ? 'hard' : opts.crlFetcher ? 'soft' : 'off');
+  const crls = revocation !== 'off' && opts.crlFetcher ? await withFetchedCrls(opts.crlFetcher, leaf, pool, inner, opts) : inner.crls;
   const accept =
     revocation === 'off'
       ? undefined
       : (rfcPath: ParsedCertificate[], anchor: ParsedCertificate): { failure: Failure } | { extra: RevocationInfo } => {
-          const r = checkPathRevocation({ path: [...rfcPath.slice().reverse(), anchor], pool, crls: inner.crls, opts });
+          const r = checkPathRevocation({ path: [...rfcPath.slice().reverse(), anchor], pool, crls, opts });
           if (r.status === 'revoked') {
             return { failure: { code: 'REVOKED', message: r.message, certIndex: r.certIndex, revocation: { reason: r.reason, revokedAt: r.revokedAt } } };
           }
