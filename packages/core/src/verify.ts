@@ -12,7 +12,7 @@ import { sha256Hex } from './hash.js';
 import { readPemBlocks } from './pem.js';
 import { checkPathRevocation } from './revocation/check.js';
 import { CrlSet } from './revocation/crl-set.js';
-import { MAX_FETCHED_CRLS_PER_VERIFICATION, type CrlFetcher } from './revocation/fetch.js';
+import { MAX_FETCHED_CRLS_PER_VERIFICATION, isCrlFetcher, type CrlFetcher } from './revocation/fetch.js';
 import { storeInternals, type TrustStore } from './trust-store.js';
 import type { CertificateInput, KeyUsageName, RevocationInfo, VerifyFailure, VerifyOptions, VerifyResult } from './types.js';
 
@@ -116,9 +116,7 @@ export function resolveVerifyOptions(options: VerifyOptions | undefined): Resolv
     }
     requiredKeyUsage = (o.requiredKeyUsage as KeyUsageName[]).reduce((m, k) => m | KEY_USAGE_BITS[k], 0);
   }
-  if (o.crlFetcher !== undefined && (o.crlFetcher === null || typeof o.crlFetcher !== 'object' || typeof (o.crlFetcher as CrlFetcher).get !== 'function')) {
-    bad('"crlFetcher" must be a CRL fetcher (createCrlFetcher)');
-  }
+  if (o.crlFetcher !== undefined && !isCrlFetcher(o.crlFetcher)) bad('"crlFetcher" must be a fetcher made by createCrlFetcher');
   return {
     crlFetcher: o.crlFetcher,
     timeMs,

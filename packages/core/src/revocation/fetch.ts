@@ -65,6 +65,14 @@ function intOption(name: string, v: unknown, def: number, min: number, max: numb
 
 type Entry = { result: CrlFetchResult; until: number };
 
+/** The fetchers {@link createCrlFetcher} made: verifyChain takes no other (their answers are parsed CRLs it can trust to be well-formed). */
+const made = new WeakSet<object>();
+
+/** @internal Whether `x` is a fetcher made by {@link createCrlFetcher}. */
+export function isCrlFetcher(x: unknown): x is CrlFetcher {
+  return typeof x === 'object' && x !== null && made.has(x);
+}
+
 /**
  * Creates a CRL fetcher for `verifyChain`'s `crlFetcher` option. Throws `ERR_CERTGATE_INVALID_OPTION`
  * for bad options.
@@ -153,14 +161,14 @@ export function createCrlFetcher(options: CrlFetcherOptions = {}): CrlFetcher {
     }
   }
 
-  return {
+  const fetcher: CrlFetcher = {
     get(url) {
       const t = now();
       const hit = cache.get(url);
       if (hit && t < hit.until) return Promise.resolve(hit.result);
       const pending = inFlight.get(url);
       if (pending) return pending;
-      const p = load(url).then((result) => {
+      const p = load(url).catch((err: unknown): CrlFetchResult => ({ ok: false, url, error: `fetching failed: ${(err as Error)?.message ?? String(err)}` })).then((result) => {
         const until = result.ok ? (result.crl.nextUpdate ?? now() + defaultTtlMs) : now() + failureRetryMs;
         cache.set(url, { result, until });
         return result;
@@ -185,4 +193,6 @@ export function createCrlFetcher(options: CrlFetcherOptions = {}): CrlFetcher {
       cache.clear();
     },
   };
+  made.add(fetcher);
+  return fetcher;
 }
