@@ -8,7 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createController, createFileAuditLog, createFileSettingsStore, createForwardedCertificates } from '@certgate/core';
+import { createController, createCrlFetcher, createFileAuditLog, createFileSettingsStore, createForwardedCertificates } from '@certgate/core';
 import { createPrometheusMetrics } from '@certgate/core/metrics';
 import { attachController } from '@certgate/tls';
 import { ensureServerCertificate } from './dev-certs.js';
@@ -28,6 +28,7 @@ import { adminPassword } from './password.js';
  * @property {'admin' | 'public'} [metricsAccess] Who may read `GET /metrics`: `admin` (Basic auth, default) or `public`. The certificate gate applies in `enforced` either way.
  * @property {string[]} [trustedProxies] Behind a TLS-terminating proxy: its addresses (IPs / CIDRs). Unset: client certificates come from the console's own TLS connections only.
  * @property {import('@certgate/core').ForwardedFormat} [forwardedFormat] How that proxy forwards the certificate (docs/proxies.md). Default `nginx`.
+ * @property {boolean} [fetchCrls] Also fetch CRLs from the http(s) distribution points of validated paths (core `createCrlFetcher`; 'soft' unless CRLs are uploaded). Default false.
  */
 
 /**
@@ -58,7 +59,14 @@ export async function prepareConsole(options) {
   const store = await createFileSettingsStore({ dir: dataDir, pollIntervalMs: options.pollIntervalMs ?? 1000 });
   const audit = createFileAuditLog({ path: join(dataDir, 'audit.jsonl') });
   const metrics = createPrometheusMetrics();
-  const controller = await createController({ store, audit, appName, metrics, ...(options.now ? { now: options.now } : {}) });
+  const controller = await createController({
+    store,
+    audit,
+    appName,
+    metrics,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.fetchCrls ? { verifyOptions: { crlFetcher: createCrlFetcher() } } : {}),
+  });
 
   if (options.breakGlass !== undefined && options.breakGlass !== '') {
     const mode = options.breakGlass;
@@ -122,10 +130,22 @@ export async function listenConsole(server, prepared, name) {
 }
 
 /**
+ * A 0/1 environment flag.
+ * @param {string} name
+ * @param {string} value
+ */
+function flag(name, value) {
+  if (value === '1' || value === 'true') return true;
+  if (value === '0' || value === 'false') return false;
+  throw new RangeError(`${name} must be 1 or 0, not ${JSON.stringify(value)}`);
+}
+
+/**
  * The console options from the environment (DESIGN §5.2): PORT (8443), HOST (127.0.0.1),
  * CERTGATE_DATA_DIR (`defaultDataDir`), CERTGATE_ADMIN_PASSWORD, CERTGATE_APP_NAME,
  * CERTGATE_BREAK_GLASS; behind a proxy CERTGATE_TRUSTED_PROXIES (comma-separated IPs / CIDRs) and
- * CERTGATE_FORWARDED_FORMAT (default `nginx`). Throws for a PORT that is not a port number.
+ * CERTGATE_FORWARDED_FORMAT (default `nginx`); CERTGATE_FETCH_CRLS=1 to fetch CRLs from distribution
+ * points. Throws for a PORT that is not a port number, or a CERTGATE_FETCH_CRLS other than 0/1.
  * @param {NodeJS.ProcessEnv} env
  * @param {string} defaultDataDir
  * @returns {ConsoleOptions}
@@ -141,6 +161,7 @@ export function consoleOptionsFromEnv(env, defaultDataDir) {
     appName: env.CERTGATE_APP_NAME,
     breakGlass: env.CERTGATE_BREAK_GLASS,
     ...(env.CERTGATE_TRUSTED_PROXIES ? { trustedProxies: env.CERTGATE_TRUSTED_PROXIES.split(',').map((x) => x.trim()).filter(Boolean) } : {}),
+    ...(env.CERTGATE_FETCH_CRLS ? { fetchCrls: flag('CERTGATE_FETCH_CRLS', env.CERTGATE_FETCH_CRLS) } : {}),
     ...(env.CERTGATE_FORWARDED_FORMAT ? { forwardedFormat: /** @type {import('@certgate/core').ForwardedFormat} */ (env.CERTGATE_FORWARDED_FORMAT) } : {}),
   };
 }
