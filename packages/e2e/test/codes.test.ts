@@ -29,7 +29,7 @@ import { createTestPki, type TestPki } from '@certgate/core/testing';
 import { REPO, startConsoleProcess, type RunningConsole } from './helpers.js';
 
 /** Codes that have a row but no test yet (each one is a known gap, reported; a new gap fails). */
-const NOT_YET_REACHED = ['INTERNAL'];
+const NOT_YET_REACHED: string[] = [];
 
 interface Row {
   code: string;
