@@ -3,6 +3,7 @@
  * from trusted proxy addresses, decoded per format, bounded, and validated like any other chain.
  */
 import 'reflect-metadata';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FORWARDED_HEADERS, FORWARDED_LIMITS, TrustStore, createForwardedCertificates, verifyChain, type ForwardedFormat } from '@certgate/core';
 import { createTestPki, type TestPki } from '@certgate/core/testing';
@@ -137,6 +138,24 @@ describe('createForwardedCertificates: bad headers from a trusted proxy', () => 
     expect(r.trusted && r.problem).toMatch(/more than 10 certificates/);
     const long = src.read({ remoteAddress: '127.0.0.1', headers: { 'x-forwarded-tls-client-cert': 'A'.repeat(FORWARDED_LIMITS.maxHeaderChars + 4) } });
     expect(long.trusted && long.problem).toMatch(/longer than 65536 characters/);
+  });
+});
+
+describe('createForwardedCertificates: any header text', () => {
+  it('never throws: a trusted proxy\'s header either decodes or is a problem (property, every format)', () => {
+    const pieces = fc.oneof(fc.string(), fc.constantFrom('"', ';', ',', '=', ':', '%', '%ZZ', 'Cert=', 'Chain="', '-----BEGIN CERTIFICATE-----', '\\', ' '));
+    for (const format of Object.keys(FORWARDED_HEADERS) as ForwardedFormat[]) {
+      const src = createForwardedCertificates({ trustedProxies: ['127.0.0.1'], format });
+      fc.assert(
+        fc.property(fc.array(pieces, { maxLength: 30 }), fc.array(pieces, { maxLength: 10 }), (a, b) => {
+          const headers = { [FORWARDED_HEADERS[format]]: a.join(''), 'client-cert-chain': b.join('') };
+          const r = src.read({ remoteAddress: '127.0.0.1', headers });
+          expect(r.trusted).toBe(true);
+          if (r.trusted && r.problem === null && r.chain !== null) expect(r.chain.length).toBeGreaterThan(0);
+        }),
+        { numRuns: 300 },
+      );
+    }
   });
 });
 
