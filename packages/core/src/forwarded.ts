@@ -219,7 +219,11 @@ export function createForwardedCertificates(options: ForwardedCertificatesOption
     const a = unmapped(address);
     const family = isIP(a);
     if (family === 0) return false;
-    return trusted.check(a, family === 4 ? 'ipv4' : 'ipv6');
+    try {
+      return trusted.check(a, family === 4 ? 'ipv4' : 'ipv6');
+    } catch {
+      return false; // an address BlockList cannot read (e.g. with a zone id) is nobody's proxy
+    }
   }
 
   /** The chain in the header(s), null when none is there; throws Malformed. */
