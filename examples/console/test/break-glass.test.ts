@@ -4,43 +4,26 @@
  * the reset-mode script on an unreadable (corrupt) settings file (kept aside, never silently reset).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createCa, type TestCa, type TestCertificate } from '@certgate/core/testing';
 import { startConsole } from '../src/app.js';
-import { makeCaller } from './helpers.js';
+import { consoleFixture } from './helpers.js';
 
 const PASSWORD = 'break-glass test password';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const resetScript = join(here, '..', 'src', 'reset-mode.js');
 
-type Console = Awaited<ReturnType<typeof startConsole>>;
-let c: Console | null = null;
-const dirs: string[] = [];
+const { call, start, tempDir } = consoleFixture(startConsole, { adminPassword: PASSWORD, appName: 'BG' }, 'certgate-breakglass-');
 let ca: TestCa;
 let admin: TestCertificate;
-const call = makeCaller(() => ({ port: c!.port, ca: c!.devCaPem }), PASSWORD);
 
 beforeAll(async () => {
   ca = await createCa({ subject: 'CN=Break-glass CA' });
   admin = await ca.issue({ subject: 'CN=admin' });
 });
-afterEach(async () => {
-  await c?.close();
-  c = null;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'certgate-breakglass-'));
-  dirs.push(d);
-  return d;
-}
-const start = (dataDir: string, extra: Partial<Parameters<typeof startConsole>[0]> = {}) =>
-  startConsole({ dataDir, port: 0, adminPassword: PASSWORD, appName: 'BG', pollIntervalMs: 50, log: () => {}, ...extra });
 
 async function enforceWithAdmin(): Promise<number> {
   // From disabled the request's own connection was not asked for a certificate, so enable first;
@@ -73,7 +56,7 @@ async function eventually(check: () => Promise<boolean>, what: string): Promise<
 describe('break-glass', () => {
   it('CERTGATE_BREAK_GLASS=optional at start: enforced → optional with a version bump, audited', async () => {
     const dir = tempDir();
-    c = await start(dir);
+    let c = await start(dir);
     const version = await enforceWithAdmin();
     await c.close();
     const lines: string[] = [];
@@ -92,7 +75,7 @@ describe('break-glass', () => {
 
   it('reset-mode script against a running console: the console picks it up without a restart', async () => {
     const dir = tempDir();
-    c = await start(dir);
+    await start(dir);
     const version = await enforceWithAdmin();
     const r = await runReset(['--data-dir', dir]);
     expect(r.out).toMatch(/mTLS mode is now optional/);
@@ -110,7 +93,7 @@ describe('break-glass', () => {
 
   it('a corrupt settings file: the console fails closed (403 for everyone); reset-mode repairs it and keeps the old file', async () => {
     const dir = tempDir();
-    c = await start(dir);
+    let c = await start(dir);
     await enforceWithAdmin();
     await c.close();
     writeFileSync(join(dir, 'mtls-settings.json'), '{"format":"certgate.mtls-settings.v1","state":');

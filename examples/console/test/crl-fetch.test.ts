@@ -4,36 +4,25 @@
  * uploaded; the admin, whose certificate names no distribution point, gets in.
  */
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCa } from '@certgate/core/testing';
 import { startConsole } from '../src/app.js';
 import { consoleOptionsFromEnv } from '../src/startup.js';
-import { makeCaller } from './helpers.js';
+import { consoleFixture } from './helpers.js';
 
-const PASSWORD = 'crl fetch test password';
-type Console = Awaited<ReturnType<typeof startConsole>>;
-let c: Console;
+const { call, start } = consoleFixture(startConsole, { adminPassword: 'crl fetch test password', appName: 'CRL console', fetchCrls: true }, 'certgate-crl-fetch-console-');
 let crlServer: http.Server;
-let dataDir: string;
-const call = makeCaller(() => ({ port: c.port, ca: c.devCaPem }), PASSWORD);
 
 beforeAll(async () => {
   crlServer = http.createServer();
   crlServer.listen(0, '127.0.0.1');
   await once(crlServer, 'listening');
-  dataDir = mkdtempSync(join(tmpdir(), 'certgate-crl-fetch-console-'));
-  c = await startConsole({ dataDir, port: 0, adminPassword: PASSWORD, appName: 'CRL console', pollIntervalMs: 50, log: () => {}, fetchCrls: true });
 });
 afterAll(async () => {
-  await c?.close();
   crlServer.closeAllConnections();
   await new Promise((r) => crlServer.close(r));
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('the console fetching CRLs', () => {
@@ -49,6 +38,7 @@ describe('the console fetching CRLs', () => {
     const admin = await ca.issue({ subject: 'CN=admin' });
     const revoked = await ca.issue({ subject: 'CN=revoked', crlDistributionPoints: [url] });
     const crl = await ca.createCrl({ revoked: [{ serialNumber: revoked }] });
+    await start();
     let requests = 0;
     crlServer.on('request', (_req, res) => {
       requests++;

@@ -1,6 +1,14 @@
-/** HTTPS client helpers for the console tests: real TLS on 127.0.0.1, a fresh connection per call unless an agent is given. */
+/**
+ * Helpers for the console tests: an HTTPS client (real TLS on 127.0.0.1, a fresh connection per call
+ * unless an agent is given) and consoles started on throw-away data directories.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import type { TestCertificate } from '@certgate/core/testing';
+import type { ConsoleOptions } from '../src/startup.js';
 
 export interface CallOptions {
   cert?: TestCertificate | null;
@@ -85,3 +93,46 @@ export function sample(text: string, name: string, labels: Record<string, string
   return 0;
 }
 
+/** What a console's start returns, as far as {@link consoleFixture} needs it. */
+export interface StartedConsole {
+  port: number;
+  devCaPem: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Consoles a test file starts one at a time on throw-away data directories (the Express and the Koa
+ * console alike): `start` makes the console it starts the current one, which `call` talks to; after
+ * each test the current console is closed and the directories are removed.
+ */
+export function consoleFixture<C extends StartedConsole>(
+  startConsole: (options: ConsoleOptions) => Promise<C>,
+  defaults: Omit<ConsoleOptions, 'dataDir'> & { adminPassword: string },
+  dirPrefix: string,
+) {
+  let current: C | null = null;
+  const dirs: string[] = [];
+  afterEach(async () => {
+    const c = current;
+    current = null;
+    await c?.close();
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  const tempDir = (): string => {
+    const d = mkdtempSync(join(tmpdir(), dirPrefix));
+    dirs.push(d);
+    return d;
+  };
+  return {
+    tempDir,
+    call: makeCaller(() => {
+      if (!current) throw new Error('consoleFixture: no console started');
+      return { port: current.port, ca: current.devCaPem };
+    }, defaults.adminPassword),
+    /** Starts a console on `dataDir` (default: a fresh one) with the defaults and `extra`; it becomes the current one. */
+    async start(dataDir: string = tempDir(), extra: Partial<ConsoleOptions> = {}): Promise<C> {
+      current = await startConsole({ port: 0, pollIntervalMs: 50, log: () => {}, ...defaults, ...extra, dataDir });
+      return current;
+    },
+  };
+}

@@ -3,39 +3,23 @@
  * proxy forwards is what the gate, whoami and the lock-out check see; without the variable a header
  * is only a header.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createCa, type TestCa, type TestCertificate } from '@certgate/core/testing';
 import { startConsole } from '../src/app.js';
 import { consoleOptionsFromEnv } from '../src/startup.js';
-import { makeCaller } from './helpers.js';
+import { consoleFixture } from './helpers.js';
 
-const PASSWORD = 'proxy test password';
-type Console = Awaited<ReturnType<typeof startConsole>>;
-let c: Console | null = null;
-const dirs: string[] = [];
+const fixture = consoleFixture(startConsole, { adminPassword: 'proxy test password', appName: 'Proxied console' }, 'certgate-proxy-console-');
+const { call } = fixture;
+const start = (extra: Parameters<typeof fixture.start>[1]) => fixture.start(undefined, extra);
 let ca: TestCa;
 let admin: TestCertificate;
-const call = makeCaller(() => ({ port: c!.port, ca: c!.devCaPem }), PASSWORD);
 const forwardedAs = (cert: TestCertificate) => ({ 'x-ssl-client-cert': encodeURIComponent(cert.pem) });
 
 beforeAll(async () => {
   ca = await createCa({ subject: 'CN=Proxy console CA' });
   admin = await ca.issue({ subject: 'CN=admin' });
 });
-afterEach(async () => {
-  await c?.close();
-  c = null;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function start(extra: Partial<Parameters<typeof startConsole>[0]>) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'certgate-proxy-console-'));
-  dirs.push(dataDir);
-  return startConsole({ dataDir, port: 0, adminPassword: PASSWORD, appName: 'Proxied console', pollIntervalMs: 50, log: () => {}, ...extra });
-}
 
 describe('the console behind a proxy', () => {
   it('reads CERTGATE_TRUSTED_PROXIES and CERTGATE_FORWARDED_FORMAT', () => {
@@ -52,7 +36,7 @@ describe('the console behind a proxy', () => {
   });
 
   it('enforces on the forwarded certificate: whoami shows it, the lock-out check uses it, requests without it are denied', async () => {
-    c = await start({ trustedProxies: ['127.0.0.1'], forwardedFormat: 'nginx' });
+    await start({ trustedProxies: ['127.0.0.1'], forwardedFormat: 'nginx' });
     expect((await call('PUT', '/api/settings/mtls', { body: { enabled: true, enforce: false, caPem: ca.pem } })).status).toBe(200);
     const who = await call('GET', '/api/whoami', { headers: forwardedAs(admin) });
     expect(who.json.clientCertificate).toMatchObject({ verdict: { ok: true }, fingerprint256: admin.fingerprint256 });
@@ -68,7 +52,7 @@ describe('the console behind a proxy', () => {
   });
 
   it('without CERTGATE_TRUSTED_PROXIES the header is not believed', async () => {
-    c = await start({});
+    await start({});
     expect((await call('PUT', '/api/settings/mtls', { body: { enabled: true, enforce: false, caPem: ca.pem } })).status).toBe(200);
     const who = await call('GET', '/api/whoami', { headers: forwardedAs(admin) });
     expect(who.json.clientCertificate).toBeNull();

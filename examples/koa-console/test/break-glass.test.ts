@@ -3,44 +3,27 @@
  * bump, audited), an invalid value refuses to start, and a request denied in enforced gets the HTML
  * page in a browser and a JSON 404 for unknown paths once admitted.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createCa, type TestCa, type TestCertificate } from '@certgate/core/testing';
-import { makeCaller } from '../../console/test/helpers.js';
+import { consoleFixture } from '../../console/test/helpers.js';
 import { startConsole } from '../src/app.js';
 
 const PASSWORD = 'koa break-glass password';
-type Console = Awaited<ReturnType<typeof startConsole>>;
-let c: Console | null = null;
-const dirs: string[] = [];
+const { call, start, tempDir } = consoleFixture(startConsole, { adminPassword: PASSWORD, appName: 'Koa BG' }, 'certgate-koa-breakglass-');
 let ca: TestCa;
 let admin: TestCertificate;
-const call = makeCaller(() => ({ port: c!.port, ca: c!.devCaPem }), PASSWORD);
 
 beforeAll(async () => {
   ca = await createCa({ subject: 'CN=Koa Break-glass CA' });
   admin = await ca.issue({ subject: 'CN=admin' });
 });
-afterEach(async () => {
-  await c?.close();
-  c = null;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'certgate-koa-breakglass-'));
-  dirs.push(d);
-  return d;
-}
-const start = (dataDir: string, extra: Partial<Parameters<typeof startConsole>[0]> = {}) =>
-  startConsole({ dataDir, port: 0, adminPassword: PASSWORD, appName: 'Koa BG', pollIntervalMs: 50, log: () => {}, ...extra });
 
 describe('Koa console break-glass', () => {
   it('CERTGATE_BREAK_GLASS=optional at start: enforced → optional with a version bump, audited', async () => {
     const dir = tempDir();
-    c = await start(dir);
+    const c = await start(dir);
     expect((await call('PUT', '/api/settings/mtls', { body: { enabled: true, enforce: false, caPem: ca.pem } })).status).toBe(200);
     const enforced = await call('PUT', '/api/settings/mtls', { body: { enabled: true, enforce: true }, cert: admin });
     expect(enforced.json.mode).toBe('enforced');
@@ -50,7 +33,7 @@ describe('Koa console break-glass', () => {
     expect((await call('GET', '/nope', { cert: admin })).json).toEqual({ error: { code: 'NOT_FOUND', message: 'Not found.' } });
     await c.close();
     const lines: string[] = [];
-    c = await start(dir, { breakGlass: 'optional', log: (l) => lines.push(l) });
+    await start(dir, { breakGlass: 'optional', log: (l) => lines.push(l) });
     expect(lines.join('\n')).toMatch(/Break-glass: mTLS mode is now optional \(version \d+\)/);
     expect((await call('GET', '/api/whoami')).status).toBe(200);
     const s = await call('GET', '/api/settings/mtls');
