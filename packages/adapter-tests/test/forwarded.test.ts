@@ -16,6 +16,7 @@ import { createController, createForwardedCertificates, createMemorySettingsStor
 import { createCa, type TestCa, type TestCertificate } from '@certgate/core/testing';
 import { mtls as expressMtls, settingsRouter as expressSettings } from '@certgate/express';
 import { mtls as koaMtls, settingsRouter as koaSettings } from '@certgate/koa';
+import { request } from './request.js';
 
 type Framework = 'express4' | 'express5' | 'koa2' | 'koa3';
 const FRAMEWORKS: Framework[] = ['express4', 'express5', 'koa2', 'koa3'];
@@ -56,19 +57,11 @@ async function listen(handler: http.RequestListener, host: string): Promise<numb
   return (s.address() as AddressInfo).port;
 }
 
-function call(host: string, port: number, path: string, o: { header?: string; method?: string; body?: string } = {}): Promise<{ status: number; json: any }> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { accept: 'application/json', authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` };
-    if (o.header !== undefined) headers[HEADER] = o.header;
-    if (o.body !== undefined) headers['content-type'] = 'application/json';
-    const req = http.request({ host, port, path, method: o.method ?? 'GET', headers, agent: false }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, json: text ? JSON.parse(text) : null }));
-    });
-    req.on('error', reject);
-    req.end(o.body);
-  });
+function call(host: string, port: number, path: string, o: { header?: string; method?: string; body?: string } = {}) {
+  const headers: Record<string, string> = { accept: 'application/json', authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` };
+  if (o.header !== undefined) headers[HEADER] = o.header;
+  if (o.body !== undefined) headers['content-type'] = 'application/json';
+  return request({ host, port, path, method: o.method ?? 'GET', headers }, o.body);
 }
 
 beforeAll(async () => {
@@ -110,7 +103,7 @@ for (const fw of FRAMEWORKS) {
 
     it('the forwarded certificate is decided and attached; whoami shows it', async () => {
       const r = await call('127.0.0.1', viaProxy, '/me', { header: escaped(admin) });
-      expect(r).toEqual({ status: 200, json: { action: 'allow', fingerprint: admin.fingerprint256 } });
+      expect({ status: r.status, json: r.json }).toEqual({ status: 200, json: { action: 'allow', fingerprint: admin.fingerprint256 } });
       const who = await call('127.0.0.1', viaProxy, '/api/whoami', { header: escaped(admin) });
       expect(who.json.clientCertificate).toMatchObject({ verdict: { ok: true }, fingerprint256: admin.fingerprint256 });
     });

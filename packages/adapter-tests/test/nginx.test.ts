@@ -9,7 +9,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createController, createForwardedCertificates, createMemorySettingsStore, type Controller, type ForwardedCertificates } from '@certgate/core';
 import { createCa, issueExpired, issueWrongEku, type TestCa, type TestCertificate } from '@certgate/core/testing';
 import { mtls } from '@certgate/express';
+import { request } from './request.js';
 
 const NGINX = process.env.CERTGATE_NGINX ?? '/usr/sbin/nginx';
 
@@ -44,40 +44,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function viaNginx(path: string, o: { cert?: TestCertificate; headers?: Record<string, string> } = {}): Promise<{ status: number; json: any }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      { host: '127.0.0.1', port: nginxPort, path, agent: false, ca: serverCa.pem, servername: 'localhost', headers: { accept: 'application/json', ...o.headers }, ...(o.cert ? { cert: o.cert.pem, key: o.cert.keyPem } : {}) },
-      (res) => {
-        let text = '';
-        res.on('data', (d) => (text += d));
-        res.on('end', () => {
-          let json: any = null;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = { text }; // nginx's own error pages are HTML
-          }
-          resolve({ status: res.statusCode!, json });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
+const viaNginx = (path: string, o: { cert?: TestCertificate; headers?: Record<string, string> } = {}) =>
+  request({ tls: true, host: '127.0.0.1', port: nginxPort, path, ca: serverCa.pem, servername: 'localhost', headers: { accept: 'application/json', ...o.headers }, ...(o.cert ? { cert: o.cert.pem, key: o.cert.keyPem } : {}) });
 
-function direct6(path: string, headers: Record<string, string>): Promise<{ status: number; json: any }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '::1', port: appPort6, path, agent: false, headers: { accept: 'application/json', ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(text) }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const direct6 = (path: string, headers: Record<string, string>) => request({ host: '::1', port: appPort6, path, headers: { accept: 'application/json', ...headers } });
 
 async function waitForNginx(): Promise<void> {
   const deadline = Date.now() + 10_000;
@@ -177,7 +147,7 @@ afterAll(async () => {
 describe('Express behind a real nginx (enforced)', () => {
   it('the client certificate nginx forwards is validated and attached', async () => {
     const r = await viaNginx('/me', { cert: admin });
-    expect(r).toEqual({ status: 200, json: { action: 'allow', subject: 'CN=admin', fingerprint: admin.fingerprint256 } });
+    expect({ status: r.status, json: r.json }).toEqual({ status: 200, json: { action: 'allow', subject: 'CN=admin', fingerprint: admin.fingerprint256 } });
   });
 
   it('no certificate through nginx: CLIENT_CERT_MISSING — and a header the client sets itself does not get through', async () => {
@@ -197,7 +167,7 @@ describe('Express behind a real nginx (enforced)', () => {
     // page, so the request never reaches the app (nothing is let through either way).
     const old = await viaNginx('/me', { cert: expired });
     expect(old.status).toBe(400);
-    expect(old.json.text).toMatch(/SSL certificate error/);
+    expect(old.text).toMatch(/SSL certificate error/); // nginx's own HTML page
   });
 
   it('straight to the app from an address that is not the proxy, with a forged header: ignored and counted', async () => {

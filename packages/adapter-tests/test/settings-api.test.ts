@@ -3,12 +3,12 @@
  * handler (core `createConsoleApi` directly), over real TLS on 127.0.0.1: the same requests must get
  * the same status and body everywhere — auth, views, body validation, a save, the lock-out guard.
  */
-import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createController, createMemorySettingsStore, type Controller } from '@certgate/core';
 import { createCa, type TestCa, type TestCertificate } from '@certgate/core/testing';
 import { allowCommonNames } from '@certgate/core';
 import { ADAPTERS, startApp, type RunningApp } from './apps.js';
+import { request } from './request.js';
 
 let serverCa: TestCa;
 let ca: TestCa;
@@ -17,30 +17,12 @@ let other: TestCertificate;
 let controller: Controller;
 const apps: RunningApp[] = [];
 
-function call(app: RunningApp, method: string, path: string, o: { cert?: TestCertificate; password?: string | false; body?: string } = {}) {
-  return new Promise<{ status: number; json: unknown }>((resolve, reject) => {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (o.password !== false) headers.authorization = `Basic ${Buffer.from(`admin:${o.password ?? 'pw'}`).toString('base64')}`;
-    if (o.body !== undefined) headers['content-type'] = 'application/json';
-    const req = https.request(
-      { host: '127.0.0.1', port: app.port, method, path, headers, agent: false, ca: serverCa.pem, servername: 'localhost', ...(o.cert ? { cert: o.cert.pem, key: o.cert.keyPem } : {}) },
-      (res) => {
-        let t = '';
-        res.on('data', (d) => (t += d));
-        res.on('end', () => {
-          let json: unknown = t;
-          try {
-            json = JSON.parse(t);
-          } catch {
-            // compared as text
-          }
-          resolve({ status: res.statusCode ?? 0, json });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(o.body);
-  });
+async function call(app: RunningApp, method: string, path: string, o: { cert?: TestCertificate; password?: string | false; body?: string } = {}): Promise<{ status: number; json: unknown }> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (o.password !== false) headers.authorization = `Basic ${Buffer.from(`admin:${o.password ?? 'pw'}`).toString('base64')}`;
+  if (o.body !== undefined) headers['content-type'] = 'application/json';
+  const r = await request({ tls: true, host: '127.0.0.1', port: app.port, method, path, headers, ca: serverCa.pem, servername: 'localhost', ...(o.cert ? { cert: o.cert.pem, key: o.cert.keyPem } : {}) }, o.body);
+  return { status: r.status, json: r.json === undefined ? r.text : r.json }; // a body that is not JSON is compared as text
 }
 
 /**
