@@ -20,6 +20,7 @@ import {
   CONFIRM_WINDOW_LIMITS,
   caKeyOf,
   confirmationDue,
+  crlInvalid,
   transition,
   type CaProblem,
   type Mode,
@@ -495,6 +496,12 @@ export async function createController(options: ControllerOptions): Promise<Cont
     return revertIfDue({ store, now, appName, install: installWritten, record, onProblem }, revertErrors);
   }
 
+  /** `lintCrls` of `crlPem` against `caPem` (and the configured intermediates), its problems as errors of a CA upload. */
+  function crlLint(crlPem: string, caPem: string, time: Date): { ok: boolean; problems: CaProblem[] } {
+    const lint = lintCrls(crlPem, caPem, { time, ...(options.intermediatesPem !== undefined ? { intermediatesPem: options.intermediatesPem } : {}) });
+    return { ok: lint.ok, problems: lint.problems.map((p) => ({ code: p.code, severity: 'error' as const, message: p.message, ...(p.index !== undefined ? { index: p.index } : {}) })) };
+  }
+
   async function previewReport(opts: { caPem?: string; crlPem?: string | null } = {}): Promise<PreviewOutcome> {
     if (!preview) return { ok: false, refusal: { code: 'PREVIEW_DISABLED', message: 'The enforcement preview is turned off (controller option preview: false).' } };
     const time = now();
@@ -514,17 +521,10 @@ export async function createController(options: ControllerOptions): Promise<Cont
       }
       const crlPem = opts.crlPem === null ? undefined : (opts.crlPem ?? stored?.crlPem);
       if (crlPem !== undefined) {
-        const lint = lintCrls(crlPem, caPem, { time, ...(options.intermediatesPem !== undefined ? { intermediatesPem: options.intermediatesPem } : {}) });
+        const lint = crlLint(crlPem, caPem, time);
         if (!lint.ok) {
-          const what = opts.crlPem === undefined ? 'The stored CRLs do not fit this CA' : 'The CRLs were refused';
-          return {
-            ok: false,
-            refusal: {
-              code: 'CRL_INVALID',
-              message: `${what}: ${lint.problems[0]?.message ?? 'they are not usable.'}`,
-              problems: lint.problems.map((p) => ({ code: p.code, severity: 'error' as const, message: p.message, ...(p.index !== undefined ? { index: p.index } : {}) })),
-            },
-          };
+          const r = crlInvalid(lint.problems, opts.crlPem === undefined);
+          return { ok: false, refusal: { code: 'CRL_INVALID', message: r.message, problems: lint.problems } };
         }
       }
       return { ok: true, preview: await preview.report({ trustKey: null, verify: verifyWith(buildTrust(caPem, crlPem)) }) };
@@ -662,8 +662,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
       const targetCrl = request.crlPem === null ? undefined : (request.crlPem ?? current.crlPem);
       let crlCheck: { ok: boolean; problems: CaProblem[] } | undefined;
       if (target !== null && targetCrl !== undefined && (request.crlPem !== undefined || request.caPem !== undefined)) {
-        const lint = lintCrls(targetCrl, target, { time: t, ...(options.intermediatesPem !== undefined ? { intermediatesPem: options.intermediatesPem } : {}) });
-        crlCheck = { ok: lint.ok, problems: lint.problems.map((p) => ({ code: p.code, severity: 'error' as const, message: p.message, ...(p.index !== undefined ? { index: p.index } : {}) })) };
+        crlCheck = crlLint(targetCrl, target, t);
       }
       if (request.enabled && request.enforce && target !== null && (request.caPem === undefined || caCheck?.ok) && (crlCheck === undefined || crlCheck.ok)) {
         const key = caKeyOf(target, targetCrl);

@@ -188,7 +188,8 @@ function stamp(current: MtlsState, patch: Partial<MtlsState>, ctx: TransitionCon
   return next;
 }
 
-function crlInvalid(problems: CaProblem[], stored: boolean): Refusal {
+/** The `CRL_INVALID` refusal for lint problems: `stored`, the CRLs are the stored ones checked against a new CA. */
+export function crlInvalid(problems: CaProblem[], stored: boolean): Refusal {
   const first = problems.find((p) => p.severity === 'error')?.message ?? 'The CRLs are not usable.';
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
   const hint = stored ? ' Upload CRLs for the new CA (crlPem) or remove the stored ones (crlPem: null).' : '';
