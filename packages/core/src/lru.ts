@@ -18,6 +18,14 @@ interface Node<K, V> {
   older: Node<K, V> | null;
 }
 
+/** A second bound of an {@link LruMap}: the total weight of its values (e.g. bytes). */
+export interface LruWeight<V> {
+  /** The weight of one value (a non-negative number). */
+  of(value: V): number;
+  /** Most total weight kept; the entry just set is kept even when it alone is heavier. */
+  max: number;
+}
+
 export class LruMap<K, V> {
   readonly #map = new Map<K, Node<K, V>>();
   /** Most recently used. */
@@ -25,14 +33,23 @@ export class LruMap<K, V> {
   /** Least recently used: evicted first. */
   #oldest: Node<K, V> | null = null;
   readonly max: number;
+  readonly #weigh: LruWeight<V> | undefined;
+  #weight = 0;
 
-  constructor(max: number) {
+  /** At most `max` entries and, with `weight`, at most `weight.max` of total weight (least recently used evicted first). */
+  constructor(max: number, weight?: LruWeight<V>) {
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`LruMap: max must be a positive integer (got ${String(max)})`);
     this.max = max;
+    this.#weigh = weight;
   }
 
   get size(): number {
     return this.#map.size;
+  }
+
+  /** The total weight of the values (0 without a weight bound). */
+  get weight(): number {
+    return this.#weight;
   }
 
   /** The value, which becomes the most recently used. */
@@ -52,20 +69,22 @@ export class LruMap<K, V> {
     return this.#map.has(key);
   }
 
-  /** Sets the value (the most recently used); evicts the least recently used beyond `max`. */
+  /** Sets the value (the most recently used); evicts the least recently used beyond the bounds. */
   set(key: K, value: V): void {
     const n = this.#map.get(key);
     if (n !== undefined) {
+      if (this.#weigh) this.#weight += this.#weigh.of(value) - this.#weigh.of(n.value);
       n.value = value;
       this.#touch(n);
-      return;
+    } else {
+      const node: Node<K, V> = { key, value, newer: null, older: this.#newest };
+      if (this.#newest) this.#newest.newer = node;
+      this.#newest = node;
+      this.#oldest ??= node;
+      this.#map.set(key, node);
+      if (this.#weigh) this.#weight += this.#weigh.of(value);
     }
-    const node: Node<K, V> = { key, value, newer: null, older: this.#newest };
-    if (this.#newest) this.#newest.newer = node;
-    this.#newest = node;
-    this.#oldest ??= node;
-    this.#map.set(key, node);
-    if (this.#map.size > this.max) this.delete(this.#oldest.key);
+    while (this.#oldest && (this.#map.size > this.max || (this.#weigh && this.#weight > this.#weigh.max && this.#map.size > 1))) this.delete(this.#oldest.key);
   }
 
   delete(key: K): boolean {
@@ -73,6 +92,7 @@ export class LruMap<K, V> {
     if (n === undefined) return false;
     this.#map.delete(key);
     this.#unlink(n);
+    if (this.#weigh) this.#weight -= this.#weigh.of(n.value);
     return true;
   }
 
@@ -80,6 +100,7 @@ export class LruMap<K, V> {
     this.#map.clear();
     this.#newest = null;
     this.#oldest = null;
+    this.#weight = 0;
   }
 
   /** The least recently used entry (the next to be evicted), without counting as a use. */

@@ -70,6 +70,27 @@ describe('LruMap', () => {
     expect(m.entries()).toEqual([[1, 1]]);
   });
 
+  it('with a weight bound: the least recently used go until the total fits; the entry just set stays even when heavier alone', () => {
+    const m = new LruMap<string, string>(10, { of: (v) => v.length, max: 6 });
+    m.set('a', 'xx');
+    m.set('b', 'xx');
+    m.set('c', 'xx');
+    expect(m.weight).toBe(6);
+    m.get('a'); // b is now the oldest
+    m.set('d', 'xxx'); // 9 > 6: b goes, then c
+    expect(m.entries().map(([k]) => k)).toEqual(['a', 'd']);
+    expect(m.weight).toBe(5);
+    m.set('a', 'x'); // an update re-weighs
+    expect(m.weight).toBe(4);
+    m.set('huge', 'xxxxxxxxxx'); // alone over the bound: kept, everything else goes
+    expect(m.entries()).toEqual([['huge', 'xxxxxxxxxx']]);
+    m.delete('huge');
+    expect(m.weight).toBe(0);
+    m.set('e', 'x');
+    m.clear();
+    expect(m.weight).toBe(0);
+  });
+
   it('refuses a bound that is not a positive integer', () => {
     for (const bad of [0, -1, 1.5, Number.NaN]) expect(() => new LruMap(bad)).toThrow(RangeError);
   });

@@ -136,6 +136,10 @@ function boundOption(name: string, value: unknown, whenUndefined: number, whenTr
   return value;
 }
 
+function chainBytes(chain: readonly Uint8Array[]): number {
+  return chain.reduce((n, c) => n + c.byteLength, 0);
+}
+
 function sha256(der: Uint8Array): string {
   return createHash('sha256').update(der).digest('hex');
 }
@@ -206,9 +210,8 @@ export function attachController(server: TlsServer, controller: Controller, opti
   let applied: AppliedSettings = { epoch: -1, mode: 'enforced', requestCert: true, ca: [] };
   /** Session-ID cache: id (hex) → serialized session, least recently used evicted first. */
   const sessions = new LruMap<string, Buffer>(Math.max(1, sessionMax));
-  /** Leaf SHA-256 → intermediates it sent in a full handshake; trimmed by count and bytes in remember(). */
-  const remembered = new LruMap<string, Uint8Array[]>(rememberMax + 1);
-  let rememberedBytes = 0;
+  /** Leaf SHA-256 → intermediates it sent in a full handshake, bounded by count and bytes. */
+  const remembered = new LruMap<string, Uint8Array[]>(Math.max(1, rememberMax), { of: chainBytes, max: MAX_REMEMBERED_INTERMEDIATE_BYTES });
   const open = new Set<TLSSocket>();
 
   function apply(): void {
@@ -232,25 +235,12 @@ export function attachController(server: TlsServer, controller: Controller, opti
     s.rejectUnauthorized = false;
     sessions.clear();
     remembered.clear();
-    rememberedBytes = 0;
     applied = { epoch, mode, requestCert: s.requestCert, ca };
   }
 
   function remember(leaf: string, intermediates: Uint8Array[]): void {
-    const bytes = intermediates.reduce((n, c) => n + c.byteLength, 0);
-    if (bytes > MAX_REMEMBERED_INTERMEDIATE_BYTES / 16) return; // an outsized chain is not worth keeping
-    const prev = remembered.peek(leaf);
-    if (prev) {
-      rememberedBytes -= prev.reduce((n, c) => n + c.byteLength, 0);
-      remembered.delete(leaf);
-    }
-    remembered.set(leaf, intermediates); // its bound is rememberMax + 1: the loop below trims, set() never drops silently
-    rememberedBytes += bytes;
-    while (remembered.size > rememberMax || rememberedBytes > MAX_REMEMBERED_INTERMEDIATE_BYTES) {
-      const [oldest, chain] = remembered.oldest()!;
-      rememberedBytes -= chain.reduce((n, c) => n + c.byteLength, 0);
-      remembered.delete(oldest);
-    }
+    if (chainBytes(intermediates) > MAX_REMEMBERED_INTERMEDIATE_BYTES / 16) return; // an outsized chain is not worth keeping
+    remembered.set(leaf, intermediates);
   }
 
   /** Reads the chain once, completes a resumed one, refuses renegotiation, tracks the connection. */

@@ -16,6 +16,7 @@
  * listed separately (RFC 5280 §5.2, §5.3: such a CRL must not be used).
  */
 import { sha256Hex } from '../hash.js';
+import { LruMap } from '../lru.js';
 import {
   DerError,
   DerReader,
@@ -475,8 +476,7 @@ export function parseCrl(der: Uint8Array): ParsedCrl {
 /** Bounds of the parse cache: entries and total DER bytes held. */
 export const CRL_CACHE_LIMITS = Object.freeze({ maxEntries: 64, maxBytes: 256 * 1024 * 1024 });
 
-const cache = new Map<string, ParsedCrl>();
-let cachedBytes = 0;
+const cache = new LruMap<string, ParsedCrl>(CRL_CACHE_LIMITS.maxEntries, { of: (c) => c.der.length, max: CRL_CACHE_LIMITS.maxBytes });
 
 /**
  * {@link parseCrl} with a bounded LRU cache keyed by the SHA-256 of the bytes, so the same CRL given to
@@ -487,26 +487,15 @@ export function parseCrlCached(der: Uint8Array): ParsedCrl {
   if (der.length > MAX_CRL_SIZE) throw new MalformedCrlError(`The CRL is ${der.length} bytes; certgate accepts CRLs of at most ${MAX_CRL_SIZE} bytes (64 MiB).`);
   const key = sha256Hex(der);
   const hit = cache.get(key);
-  if (hit) {
-    cache.delete(key);
-    cache.set(key, hit);
-    return hit;
-  }
+  if (hit) return hit;
   const parsed = parseCrl(der);
   cache.set(key, parsed);
-  cachedBytes += der.length;
-  while (cache.size > CRL_CACHE_LIMITS.maxEntries || (cachedBytes > CRL_CACHE_LIMITS.maxBytes && cache.size > 1)) {
-    const [oldest, value] = cache.entries().next().value as [string, ParsedCrl];
-    cache.delete(oldest);
-    cachedBytes -= value.der.length;
-  }
   return parsed;
 }
 
 /** @internal For tests: empties the parse cache. */
 export function clearCrlCache(): void {
   cache.clear();
-  cachedBytes = 0;
 }
 
 /** @internal For tests: the number of cached parse results. */
