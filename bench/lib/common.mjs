@@ -73,7 +73,7 @@ export function loadInternals(tag = 'default') {
       entry,
       [
         `export { parseCertificate } from ${src('cert/parse.ts')};`,
-        `export { verifySignature } from ${src('cert/signature.ts')};`,
+        `export { verifySignature, importKeysAhead } from ${src('cert/signature.ts')};`,
         `export { buildAndValidate } from ${src('cert/path.ts')};`,
         `export { validatePath } from ${src('cert/validate.ts')};`,
         `export { TrustStore, storeInternals } from ${src('trust-store.ts')};`,

@@ -71,7 +71,7 @@ function missReasons(result) {
       return `${KEY_LABEL[s.key]}: ${f(imp)} µs, against ${f(0.5 * s.results.signatures.medianUs)} µs of budget above the ${f(s.results.signatures.medianUs)} µs floor (the node:crypto loop, which imports the same keys, takes ${f(s.results['node:crypto loop'].medianUs)} µs, certgate ${f(s.results.certgate.medianUs)} µs)`;
     });
     out.push(
-      `A new intermediate per chain: its public key must be imported into OpenSSL (\`createPublicKey\`) before its signature on the leaf can be checked, and the floor uses pre-imported keys. The import alone — ${parts.join('; ')}. Once an intermediate has been seen, its key and its own signature check are cached per trust store (the other kind of chains).`,
+      `A new intermediate per chain: its public key must be imported into OpenSSL (EC keys through WebCrypto's \`raw\` import, the cheapest of the import paths measured; RSA as a JWK) before its signature on the leaf can be checked, and the floor uses pre-imported keys. The import alone — ${parts.join('; ')}. Once an intermediate has been seen, its key and its own signature check are cached per trust store (the other kind of chains).`,
     );
   }
   const pk = sets.filter((s) => s.variant === 'leaves' && s.ratios.pkijsOverCertgate < 30);
@@ -160,7 +160,7 @@ export function renderMarkdown(result) {
               ['parse leaf (`parseCertificate`)', f(b.parseLeaf)],
               ['parse intermediate', f(b.parseIntermediate)],
               ['signature: intermediate by root (key cached)', f(b.sigIntermediateByRoot)],
-              ["signature: leaf by intermediate, first use of the intermediate's key", f(b.sigLeafFirst)],
+              ["signature: leaf by intermediate, first use of the intermediate's key (imported as `verifyChain` does)", f(b.sigLeafFirst)],
               ['signature: leaf by intermediate, key cached', f(b.sigLeafKeyCached)],
               ['→ importing the key (difference)', f(keyImport)],
               ['`validatePath` (RFC 5280 checks, signatures excluded)', f(b.validatePath)],

@@ -5,6 +5,7 @@
 import type { ParsedCertificate } from './cert/model.js';
 import { parseCertificate } from './cert/parse.js';
 import { buildAndValidate } from './cert/path.js';
+import { importKeysAhead } from './cert/signature.js';
 import { KEY_USAGE_BITS, type Failure, type ResolvedVerifyOptions } from './cert/validate.js';
 import { CertgateOptionError } from './errors.js';
 import { identityOf, summarize } from './identity.js';
@@ -245,6 +246,12 @@ export async function verifyChain(chain: readonly CertificateInput[], store: Tru
       firstBad ??= { index: ders[k]!.index, message: (err as Error).message };
     }
   }
+  // The keys of the CA certificates sent that can have signed the leaf or another certificate sent, imported
+  // ahead through the cheaper asynchronous import (a new intermediate's key; cached ones are skipped).
+  const issuerNames = new Set([leaf.issuer.key]);
+  for (const c of pool) issuerNames.add(c.issuer.key);
+  const ahead = pool.filter((c) => c.basicConstraints?.ca && issuerNames.has(c.subject.key)).map((c) => c.spki);
+  if (ahead.length > 0) await importKeysAhead(ahead);
   pool.push(...inner.intermediates);
 
   // RFC 5280 §6.3 over each path that passes §6.1 (the trust anchor excluded), inside path building so

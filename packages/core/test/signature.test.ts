@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { parseCertificate, parseSpki, readAlgorithmIdentifier } from '../src/cert/parse.js';
 import { DerReader, Tag, decodeBitString } from '../src/der/reader.js';
 import {
+  MAX_KEYS_IMPORTED_AHEAD,
+  clearKeyCache,
   dsaNeedsParams,
+  importKeysAhead,
   dsaParamsOf,
   keySizeBits,
   spkiWithParams,
@@ -299,5 +302,41 @@ describe('verifySignature: the signed shape fits a CRL', () => {
     expect(verifySignature(signedCrl('GoodCACRL'), good.spki, STRICT)).toEqual({ ok: true });
     const badCa = parseCertificate(new Uint8Array(readFileSync(`${dir}certs/BadCRLSignatureCACert.crt`)));
     expect(verifySignature(signedCrl('BadCRLSignatureCACRL'), badCa.spki, STRICT)).toMatchObject({ ok: false, code: 'BAD_SIGNATURE' });
+  });
+});
+
+describe('importKeysAhead (EC keys through the asynchronous raw import)', () => {
+  const EC: Case[] = CASES.filter((c) => c.key === 'p256' || c.key === 'p384' || c.key === 'p521');
+
+  for (const c of EC) {
+    it(`${c.name}: a key imported ahead verifies the signature, and rejects a tampered one`, async () => {
+      clearKeyCache();
+      const { cert, issuerSpki } = build(c);
+      await importKeysAhead([issuerSpki]);
+      expect(verifySignature(cert, issuerSpki, STRICT)).toEqual({ ok: true });
+      const sig = Uint8Array.from(cert.signature);
+      sig[sig.length - 5]! ^= 0x01;
+      const r = verifySignature({ ...cert, signature: sig }, issuerSpki, STRICT);
+      expect(r.ok === false && r.code).toBe('BAD_SIGNATURE');
+    });
+  }
+
+  it('a point that is not on the curve is not imported: the signature check still refuses the key', async () => {
+    clearKeyCache();
+    const { cert, issuerSpki } = build(EC[0]!);
+    const der = Uint8Array.from(issuerSpki.der);
+    der[der.length - 1]! ^= 0x01; // the point's last y octet
+    const offCurve = parseSpki(der);
+    await expect(importKeysAhead([offCurve])).resolves.toBeUndefined();
+    const r = verifySignature(cert, offCurve, STRICT);
+    expect(r).toEqual({ ok: false, code: 'BAD_SIGNATURE', message: "The issuer's EC public key could not be read." });
+  });
+
+  it('keys it does not handle (RSA, Ed25519, more than the bound) are left to the import on first use', async () => {
+    clearKeyCache();
+    const others = CASES.filter((c) => c.key === 'rsa2048' || c.key === 'ed25519').map(build);
+    const many = Array.from({ length: MAX_KEYS_IMPORTED_AHEAD + 2 }, () => build(EC[0]!));
+    await importKeysAhead([...others, ...many].map((b) => b.issuerSpki));
+    for (const b of [...others, ...many]) expect(verifySignature(b.cert, b.issuerSpki, STRICT)).toEqual({ ok: true });
   });
 });
