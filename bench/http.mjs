@@ -89,7 +89,7 @@ function probe(port, tlsOpts) {
 /** The server process's CPU time (µs) and requests served so far. */
 function stats(s) {
   return new Promise((resolve) => {
-    s.child.once('message', (m) => resolve({ cpuUs: m.cpu.user + m.cpu.system, requests: m.requests, rss: m.memory }));
+    s.child.once('message', (m) => resolve({ cpuUs: m.cpu.user + m.cpu.system, requests: m.requests, rss: m.memory, mtlsNs: m.mtlsNs, mtlsCount: m.mtlsCount }));
     s.child.send('stats');
   });
 }
@@ -113,7 +113,13 @@ async function measure(s, run, seconds = SECONDS) {
       : await runLoad({ port: s.port, connections: CONNECTIONS, seconds, newConnection: run.mode === 'new-connection', tlsOptions: clientTls });
   const after = await stats(s);
   const served = after.requests - before.requests;
-  return { ...res, serverCpuUsPerRequest: served > 0 ? (after.cpuUs - before.cpuUs) / served : NaN, serverCpuShare: (after.cpuUs - before.cpuUs) / 1e6 / (res.seconds ?? seconds) };
+  const timed = after.mtlsCount - before.mtlsCount;
+  return {
+    ...res,
+    serverCpuUsPerRequest: served > 0 ? (after.cpuUs - before.cpuUs) / served : NaN,
+    serverCpuShare: (after.cpuUs - before.cpuUs) / 1e6 / (res.seconds ?? seconds),
+    ...(timed > 0 ? { mtlsUsPerRequest: (after.mtlsNs - before.mtlsNs) / 1000 / timed, mtlsTimedShare: timed / served } : {}),
+  };
 }
 
 // What is measured: keep-alive with autocannon and with the raw-TLS loader (a cross-check), and a
@@ -161,6 +167,7 @@ try {
         p50ms: median(rs.map((x) => x.p50ms)),
         serverCpuUsPerRequest: median(rs.map((x) => x.serverCpuUsPerRequest)),
         serverCpuShare: median(rs.map((x) => x.serverCpuShare)),
+        ...(rs.some((x) => x.mtlsUsPerRequest !== undefined) ? { mtlsUsPerRequest: median(rs.map((x) => x.mtlsUsPerRequest ?? NaN)), mtlsTimedShare: median(rs.map((x) => x.mtlsTimedShare ?? 0)) } : {}),
         requests: rs.reduce((a, x) => a + x.requests, 0),
         non2xx: rs.reduce((a, x) => a + x.non2xx, 0),
         errors: rs.reduce((a, x) => a + x.errors, 0),

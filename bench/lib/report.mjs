@@ -87,7 +87,11 @@ function missReasons(result) {
     const base = ka['https-openssl'];
     const eo = ka['express-openssl'];
     out.push(
-      `Keep-alive through Express: Express itself, with OpenSSL verifying and no certgate, serves ${x2(eo.rps / base.rps)} of the bare https server's requests/s (${f(eo.serverCpuUsPerRequest - base.serverCpuUsPerRequest)} µs more server CPU per request), so no Express middleware can reach 0.97× of bare https. Against the same Express stack certgate keeps ${x2(ka.ratios.expressCertgateOverExpressOpenssl)} (${x2(ka.ratios.expressCertgateOverExpressOpensslMw)} against Express with one no-op middleware), and on bare https ${x2(ka.ratios.httpsCertgateOverHttpsOpenssl)}.`,
+      `Keep-alive through Express: Express itself, with OpenSSL verifying and no certgate, serves ${x2(eo.rps / base.rps)} of the bare https server's requests/s (${f(eo.serverCpuUsPerRequest - base.serverCpuUsPerRequest)} µs more server CPU per request), so no Express middleware can reach 0.97× of bare https. Against the same Express stack certgate keeps ${x2(ka.ratios.expressCertgateOverExpressOpenssl)} (${x2(ka.ratios.expressCertgateOverExpressOpensslMw)} against Express with one no-op middleware), and on bare https ${x2(ka.ratios.httpsCertgateOverHttpsOpenssl)}.${
+        ka['express-certgate'].mtlsUsPerRequest !== undefined
+          ? ` Those throughput ratios between server processes move by several per cent from run to run; timed inside the server, \`mtls()\` takes ${f(ka['express-certgate'].mtlsUsPerRequest)} µs of the ${f(ka['express-certgate'].serverCpuUsPerRequest)} µs of CPU an Express request costs, i.e. ${x2(1 - ka['express-certgate'].mtlsUsPerRequest / ka['express-certgate'].serverCpuUsPerRequest)} of the same Express server without it.`
+          : ''
+      }`,
     );
   }
   return out;
@@ -209,7 +213,7 @@ export function renderMarkdown(result) {
     L.push('- **https-openssl**: bare `https`, `requestCert: true, rejectUnauthorized: true, ca` (OpenSSL verifies).');
     L.push('- **express-openssl**: the same TLS, an Express app in front of the handler.');
     L.push('- **express-openssl-mw**: express-openssl plus one no-op `app.use` middleware — the price of the Express layer that `mtls()` occupies.');
-    L.push('- **express-certgate**: Express + `mtls(controller)` (`@certgate/express`), `attachController` (`@certgate/tls`), controller `enforced`.');
+    L.push('- **express-certgate**: Express + `mtls(controller)` (`@certgate/express`), `attachController` (`@certgate/tls`), controller `enforced`; a timing wrapper around `mtls()` measures, in the server, the time the middleware itself takes.');
     L.push('- **https-certgate**: bare `https` + `attachController`, the handler calls `decideSocket`.');
     L.push('');
     const chk = h.checks;
@@ -237,6 +241,11 @@ export function renderMarkdown(result) {
       L.push('');
       L.push(`certgate's own cost per request, server CPU: Express ${f(ec.serverCpuUsPerRequest - eo.serverCpuUsPerRequest)} µs (express-certgate − express-openssl), bare https ${f(hc.serverCpuUsPerRequest - base.serverCpuUsPerRequest)} µs (https-certgate − https-openssl).`);
       const em = sm['express-openssl-mw'];
+      if (ec.mtlsUsPerRequest !== undefined) {
+        L.push(
+          `Inside the express-certgate server, \`mtls()\` itself takes ${f(ec.mtlsUsPerRequest)} µs per request it decides synchronously (${Math.round(100 * ec.mtlsTimedShare)} % of the requests: those on a connection already decided), timed in the server around the middleware (the timing wrapper included): ${f((100 * ec.mtlsUsPerRequest) / ec.serverCpuUsPerRequest)} % of that server's CPU per request. By this measure, which the noise between server processes does not blur, express-certgate serves ${x2(1 - ec.mtlsUsPerRequest / ec.serverCpuUsPerRequest)} the requests/s of the same server without \`mtls()\`.`,
+        );
+      }
       if (em) L.push(`One no-op Express middleware alone costs ${f(em.serverCpuUsPerRequest - eo.serverCpuUsPerRequest)} µs (express-openssl-mw − express-openssl); express-certgate − express-openssl-mw = ${f(ec.serverCpuUsPerRequest - em.serverCpuUsPerRequest)} µs, ${x2(ec.rps / em.rps)} requests/s.`);
       L.push('');
     }
