@@ -44,7 +44,7 @@ export interface OcspResponseSpec {
   /** responderID form. Default 'key'. */
   responderId?: 'name' | 'key';
   /** The certs field. */
-  certs?: TestCertificate[];
+  certs?: readonly TestCertificate[];
   /** CertID hash. Default sha1. */
   hash?: 'sha1' | 'sha256';
   /** The nonce extension's extnValue contents (normally an OCTET STRING holding the nonce). */
