@@ -200,7 +200,10 @@ describe('answers that do not count: each is an unknown status (soft passes, har
     ['a v1 version field encoded (not DER)', '/v1', { version: 0 }, /not a valid OCSP response \(version: v1 is the DEFAULT/],
     ['an unknown response version', '/v3', { version: 2 }, /version: 3 is not a known response version/],
     ['too large', '/large', 'handler', /larger than 1024 bytes/],
+    ['too large, without a content-length', '/large-chunked', 'handler', /larger than 1024 bytes/],
     ['too slow', '/slow', 'handler', /no answer within 300 ms/],
+    ['a body that stalls', '/slow-body', 'handler', /could not be read: no answer within 300 ms/],
+    ['an empty body', '/empty', () => new Uint8Array(0), /not a valid OCSP response/],
     ['a redirect', '/redirect', 'handler', /could not be asked/],
     ['HTTP 500', '/500', 'handler', /answered HTTP 500/],
   ];
@@ -221,6 +224,16 @@ describe('answers that do not count: each is an unknown status (soft passes, har
       '/other-issuer': (leaf) => answer(() => buildOcspResponse({ issuer: other, cert: leaf.serialNumber, status: 'good', signer: ca })),
       '/large': (leaf) => answer(() => buildOcspResponse({ issuer: ca, cert: leaf, status: 'good', certs: [responder, responder, responder] })),
       '/slow': () => () => {},
+      '/large-chunked': (leaf) => (_req, res) => {
+        const body = buildOcspResponse({ issuer: ca, cert: leaf, status: 'good', certs: [responder, responder, responder] });
+        res.writeHead(200, { 'content-type': 'application/ocsp-response' });
+        res.write(body.subarray(0, 600));
+        res.end(body.subarray(600));
+      },
+      '/slow-body': (leaf) => (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/ocsp-response' });
+        res.write(buildOcspResponse({ issuer: ca, cert: leaf, status: 'good' }).subarray(0, 50)); // and nothing more
+      },
       '/redirect': () => (_req, res) => void res.writeHead(302, { location: `${base}/good` }).end(),
       '/500': () => (_req, res) => void res.writeHead(500).end('oops'),
     };
@@ -266,6 +279,7 @@ describe('who is asked, and when', () => {
     const r = await verifyChain([leaf.der], store(), { ocspClient });
     expect(r).toMatchObject({ ok: true, revocation: { status: 'unknown', reason: expect.stringMatching(/is not allowed by allowUrl/) } });
     expect(hits.get('/guarded') ?? 0).toBe(0);
+    expect(ocspClient.failures).toBe(0); // nothing was asked
     const noAia = await ca.issue({ subject: 'CN=no aia' });
     expect(await verifyChain([noAia.der], store(), { ocspClient, ...hard })).toMatchObject({ ok: false, code: 'REVOCATION_UNKNOWN' });
     const ldap = await ca.issue({ subject: 'CN=ldap aia', ocspResponders: ['ldap://127.0.0.1/cn=ocsp'] });

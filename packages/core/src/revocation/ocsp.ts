@@ -53,7 +53,7 @@ export interface OcspClientOptions {
 export interface OcspClient {
   /** Network requests made (cache hits and shared requests not counted). */
   readonly requests: number;
-  /** Requests that failed or whose answer could not be used (each cached failure counted once). */
+  /** Requests that failed or whose answer could not be used (each cached failure counted once; refusals by scheme or `allowUrl` are not requests). */
   readonly failures: number;
   /** Answers cached now. */
   readonly size: number;
@@ -458,7 +458,8 @@ function intOption(name: string, v: unknown, def: number, min: number, max: numb
   return v;
 }
 
-type Fetched = { ok: true; response: ParsedOcspResponse } | { ok: false; error: string };
+/** What one request gave; `refused`: nothing was sent (not a URL, a scheme other than http/https, allowUrl). */
+type Fetched = { ok: true; response: ParsedOcspResponse } | { ok: false; error: string; refused?: true };
 interface Entry {
   fetched: Fetched;
   fetchedAt: number;
@@ -514,14 +515,15 @@ export function createOcspClient(options: OcspClientOptions = {}): OcspClient {
 
   async function load(q: OcspQuery): Promise<Fetched> {
     const fail = (error: string): Fetched => ({ ok: false, error: `the OCSP responder at ${q.url} ${error}` });
+    const refuse = (error: string): Fetched => ({ ok: false, error: `the OCSP responder at ${q.url} ${error}`, refused: true });
     let u: URL;
     try {
       u = new URL(q.url);
     } catch {
-      return fail('is not a URL');
+      return refuse('is not a URL');
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') return fail(`is not asked: ${u.protocol} responders are not supported`);
-    if (options.allowUrl && options.allowUrl(u) !== true) return fail('is not allowed by allowUrl');
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return refuse(`is not asked: ${u.protocol} responders are not supported`);
+    if (options.allowUrl && options.allowUrl(u) !== true) return refuse('is not allowed by allowUrl');
     const nonce = useNonce ? new Uint8Array(randomBytes(32)) : null;
     const body = encodeOcspRequest(q.cert, q.issuer, nonce);
     requests++;
@@ -595,7 +597,7 @@ export function createOcspClient(options: OcspClientOptions = {}): OcspClient {
       .then((fetched) => {
         const t = now();
         const entry: Entry = { fetched, fetchedAt: t, until: untilOf(fetched, q, t), counted: !fetched.ok };
-        if (!fetched.ok) failures++;
+        if (!fetched.ok && !fetched.refused) failures++;
         cache.set(key, entry);
         return entry;
       });
