@@ -53,6 +53,8 @@ export interface OcspResponseSpec {
   singleExtensions?: RawExt[];
   /** Encode a version field (v1 = 0 is the DEFAULT: encoding it is not DER). */
   version?: number;
+  /** Signature hash. Default sha256. */
+  signatureHash?: 'sha1' | 'sha256';
   /** Flip a bit of the signature. */
   corruptSignature?: boolean;
 }
@@ -78,8 +80,9 @@ export function keyHashOf(cert: TestCertificate, alg: 'sha1' | 'sha256' = 'sha1'
   return h(alg, parseCertificate(cert.der).spki.publicKey);
 }
 
-function algFor(key: KeyObject): Uint8Array {
-  return key.asymmetricKeyType === 'ec' ? seq(oid('1.2.840.10045.4.3.2')) : seq(oid('1.2.840.113549.1.1.11'), new Uint8Array([0x05, 0x00]));
+function algFor(key: KeyObject, hash: 'sha1' | 'sha256'): Uint8Array {
+  if (key.asymmetricKeyType === 'ec') return seq(oid(hash === 'sha1' ? '1.2.840.10045.4.1' : '1.2.840.10045.4.3.2'));
+  return seq(oid(hash === 'sha1' ? '1.2.840.113549.1.1.5' : '1.2.840.113549.1.1.11'), new Uint8Array([0x05, 0x00]));
 }
 
 /** The ResponseData of a BasicOCSPResponse (what is signed). */
@@ -113,8 +116,9 @@ export function responseData(o: OcspResponseSpec): Uint8Array {
 export function buildOcspResponse(o: OcspResponseSpec): Uint8Array {
   const tbs = responseData(o);
   const key = o.signingKey ?? (o.signer ?? o.issuer).key;
-  const alg = algFor(key);
-  const sig = new Uint8Array(sign('sha256', tbs, key));
+  const hash = o.signatureHash ?? 'sha256';
+  const alg = algFor(key, hash);
+  const sig = new Uint8Array(sign(hash, tbs, key));
   if (o.corruptSignature) sig[sig.length - 4]! ^= 0x01;
   const basic = seq(tbs, alg, tlv(0x03, concat([new Uint8Array([0]), sig])), ...(o.certs?.length ? [ctx(0, seq(...o.certs.map((c) => c.der)))] : []));
   return wrapBasic(basic);

@@ -133,6 +133,17 @@ describe('verifyChain with an ocspClient: answers that count', () => {
     expect(await verifyChain([leaf.der], store(), { ocspClient: createOcspClient() })).toMatchObject({ code: 'REVOKED', revocation: { reason: 'superseded' } });
   });
 
+  it('clockToleranceSec allows a thisUpdate slightly ahead; a SHA-1 signature is WEAK unless allowWeakAlgorithms', async () => {
+    const ahead = await leafWith('/ahead', { thisUpdate: new Date(Date.now() + 30_000) });
+    expect(await verifyChain([ahead.der], store(), { ocspClient: createOcspClient(), ...hard })).toMatchObject({ ok: false, code: 'REVOCATION_UNKNOWN' });
+    expect(await verifyChain([ahead.der], store(), { ocspClient: createOcspClient(), clockToleranceSec: 60, ...hard })).toMatchObject({ ok: true, revocation: { status: 'good' } });
+    const sha1 = await leafWith('/sha1-signed', { signatureHash: 'sha1' });
+    const w = await verifyChain([sha1.der], store(), { ocspClient: createOcspClient(), ...hard });
+    expect(w).toMatchObject({ ok: false, code: 'REVOCATION_UNKNOWN' });
+    if (!w.ok) expect(w.message).toMatch(/its signature is not accepted: .*SHA-1 signatures are refused unless weak algorithms are allowed/);
+    expect(await verifyChain([sha1.der], store(), { ocspClient: createOcspClient(), allowWeakAlgorithms: true, ...hard })).toMatchObject({ ok: true, revocation: { status: 'good' } });
+  });
+
   it('a delegated responder without nocheck counts only when the CRLs say it is good (its own status is never asked of OCSP)', async () => {
     // The uploaded CRL covers the distribution point of the responder's certificate, not the leaf's: only OCSP can decide the leaf.
     const dpLeaf = `${base}/dp-leaf.crl`;
