@@ -14,6 +14,11 @@
  * indirect CRLs), must have cRLSign when it has a keyUsage, and is itself checked for revocation. Delta
  * CRLs with the same scope and a base number the complete CRL covers are applied first (removeFromCRL).
  *
+ * With OCSP answers (`RevocationInput.ocsp`, asked by verifyChain before path building), each path
+ * certificate's CRL status is combined with its answer: revoked by either source is revoked, else good when
+ * either says good, else unknown. A delegated OCSP responder without id-pkix-ocsp-nocheck is checked here
+ * against the CRLs (never by OCSP again).
+ *
  * The work is bounded ({@link REVOCATION_LIMITS}); past a bound the status is `unknown`, never a hang.
  */
 import { CRL_REASONS, REMOVE_FROM_CRL, type CrlEntryInfo, type ParsedCrl } from '../cert/crl.js';
