@@ -8,7 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createController, createCrlFetcher, createFileAuditLog, createFileSettingsStore, createForwardedCertificates } from '@certgate/core';
+import { createController, createCrlFetcher, createFileAuditLog, createOcspClient, createFileSettingsStore, createForwardedCertificates } from '@certgate/core';
 import { createPrometheusMetrics } from '@certgate/core/metrics';
 import { attachController } from '@certgate/tls';
 import { ensureServerCertificate } from './dev-certs.js';
@@ -29,6 +29,7 @@ import { adminPassword } from './password.js';
  * @property {string[]} [trustedProxies] Behind a TLS-terminating proxy: its addresses (IPs / CIDRs). Unset: client certificates come from the console's own TLS connections only.
  * @property {import('@certgate/core').ForwardedFormat} [forwardedFormat] How that proxy forwards the certificate (docs/proxies.md). Default `nginx`.
  * @property {boolean} [fetchCrls] Also fetch CRLs from the http(s) distribution points of validated paths (core `createCrlFetcher`; 'soft' unless CRLs are uploaded). Default false.
+ * @property {boolean} [ocsp] Also ask the http(s) OCSP responders named in the authorityInfoAccess of validated paths (core `createOcspClient`; 'soft' unless CRLs are uploaded). Default false.
  */
 
 /**
@@ -65,7 +66,9 @@ export async function prepareConsole(options) {
     appName,
     metrics,
     ...(options.now ? { now: options.now } : {}),
-    ...(options.fetchCrls ? { verifyOptions: { crlFetcher: createCrlFetcher() } } : {}),
+    ...(options.fetchCrls || options.ocsp
+      ? { verifyOptions: { ...(options.fetchCrls ? { crlFetcher: createCrlFetcher() } : {}), ...(options.ocsp ? { ocspClient: createOcspClient() } : {}) } }
+      : {}),
   });
 
   if (options.breakGlass !== undefined && options.breakGlass !== '') {
@@ -145,7 +148,8 @@ function flag(name, value) {
  * CERTGATE_DATA_DIR (`defaultDataDir`), CERTGATE_ADMIN_PASSWORD, CERTGATE_APP_NAME,
  * CERTGATE_BREAK_GLASS; behind a proxy CERTGATE_TRUSTED_PROXIES (comma-separated IPs / CIDRs) and
  * CERTGATE_FORWARDED_FORMAT (default `nginx`); CERTGATE_FETCH_CRLS=1 to fetch CRLs from distribution
- * points. Throws for a PORT that is not a port number, or a CERTGATE_FETCH_CRLS other than 0/1.
+ * points; CERTGATE_OCSP=1 to ask OCSP responders. Throws for a PORT that is not a port number, or a
+ * CERTGATE_FETCH_CRLS or CERTGATE_OCSP other than 0/1.
  * @param {NodeJS.ProcessEnv} env
  * @param {string} defaultDataDir
  * @returns {ConsoleOptions}
@@ -162,6 +166,7 @@ export function consoleOptionsFromEnv(env, defaultDataDir) {
     breakGlass: env.CERTGATE_BREAK_GLASS,
     ...(env.CERTGATE_TRUSTED_PROXIES ? { trustedProxies: env.CERTGATE_TRUSTED_PROXIES.split(',').map((x) => x.trim()).filter(Boolean) } : {}),
     ...(env.CERTGATE_FETCH_CRLS ? { fetchCrls: flag('CERTGATE_FETCH_CRLS', env.CERTGATE_FETCH_CRLS) } : {}),
+    ...(env.CERTGATE_OCSP ? { ocsp: flag('CERTGATE_OCSP', env.CERTGATE_OCSP) } : {}),
     ...(env.CERTGATE_FORWARDED_FORMAT ? { forwardedFormat: /** @type {import('@certgate/core').ForwardedFormat} */ (env.CERTGATE_FORWARDED_FORMAT) } : {}),
   };
 }

@@ -78,4 +78,11 @@ export {
   type ForwardedRead,
   type ForwardedRequest,
 } from './forwarded.js';
+export {
+  createOcspClient,
+  MAX_OCSP_REQUESTS_PER_VERIFICATION,
+  OCSP_LIMITS,
+  type OcspClient,
+  type OcspClientOptions,
+} from './revocation/ocsp.js';
 export { createCrlFetcher, MAX_FETCHED_CRLS_PER_VERIFICATION, type CrlFetcher, type CrlFetcherOptions, type CrlFetchResult } from './revocation/fetch.js';

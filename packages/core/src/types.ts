@@ -4,6 +4,7 @@
  * verification codes and the normalised client identity.
  */
 import type { CrlFetcher } from './revocation/fetch.js';
+import type { OcspClient } from './revocation/ocsp.js';
 
 /**
  * Stable verification codes. They are public API: renaming one is a breaking change.
@@ -67,7 +68,7 @@ export interface VerifyOptions {
    * Default `'clientAuth'`.
    */
   requiredEku?: 'clientAuth' | 'serverAuth' | string | null;
-  /** Default `'hard'` when the store holds CRLs, else `'soft'` with a `crlFetcher`, else `'off'`. */
+  /** Default `'hard'` when the store holds CRLs, else `'soft'` with a `crlFetcher` or an `ocspClient`, else `'off'`. */
   revocation?: RevocationMode;
   /**
    * Fetch CRLs from the `http:`/`https:` CRL distribution points of the path (core `createCrlFetcher`),
@@ -75,6 +76,13 @@ export interface VerifyOptions {
    * Calls with a fetcher are not answered from a verdict cache.
    */
   crlFetcher?: CrlFetcher;
+  /**
+   * Ask OCSP responders (RFC 6960; core `createOcspClient`) at the `http:`/`https:` id-ad-ocsp address of
+   * each path certificate's authorityInfoAccess, leaf first, at most 4 per verification, in addition to
+   * CRLs. Asked only after the path's signatures chain to a trust anchor. Calls with a client are not
+   * answered from a verdict cache.
+   */
+  ocspClient?: OcspClient;
   /** RFC 5280 §6.1.1 (c) user-initial-policy-set. Default `['2.5.29.32.0']` (anyPolicy). */
   initialPolicySet?: string[];
   /** RFC 5280 §6.1.1 (f) initial-explicit-policy. Default false. */

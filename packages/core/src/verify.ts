@@ -14,6 +14,7 @@ import { readPemBlocks } from './pem.js';
 import { checkPathRevocation } from './revocation/check.js';
 import { CrlSet } from './revocation/crl-set.js';
 import { MAX_FETCHED_CRLS_PER_VERIFICATION, isCrlFetcher, type CrlFetcher } from './revocation/fetch.js';
+import { MAX_OCSP_REQUESTS_PER_VERIFICATION, isOcspClient, ocspKey, queryOcsp, type OcspAnswer, type OcspClient } from './revocation/ocsp.js';
 import { storeInternals, type TrustStore } from './trust-store.js';
 import type { CertificateInput, KeyUsageName, RevocationInfo, VerifyFailure, VerifyOptions, VerifyResult } from './types.js';
 
@@ -48,6 +49,7 @@ export const VERIFY_OPTION_KEYS = [
   'allowWeakAlgorithms',
   'requiredKeyUsage',
   'crlFetcher',
+  'ocspClient',
 ] as const satisfies readonly (keyof VerifyOptions)[];
 // Compile-time check that the list names every option: this fails to type-check if VerifyOptions grows a key.
 const everyOptionListed: Record<Exclude<keyof VerifyOptions, 'time' | (typeof VERIFY_OPTION_KEYS)[number]>, never> = {};
@@ -66,7 +68,11 @@ function bool(o: VerifyOptions, key: keyof VerifyOptions): boolean {
 }
 
 /** Validates and defaults the options once (throws `ERR_CERTGATE_INVALID_OPTION`). */
-export function resolveVerifyOptions(options: VerifyOptions | undefined): ResolvedVerifyOptions & { revocation: 'off' | 'soft' | 'hard' | undefined; crlFetcher: CrlFetcher | undefined } {
+export function resolveVerifyOptions(options: VerifyOptions | undefined): ResolvedVerifyOptions & {
+  revocation: 'off' | 'soft' | 'hard' | undefined;
+  crlFetcher: CrlFetcher | undefined;
+  ocspClient: OcspClient | undefined;
+} {
   if (options === undefined) options = {};
   if (options === null || typeof options !== 'object' || Array.isArray(options)) bad('"options" must be an object');
   for (const k of Object.keys(options)) {
@@ -118,8 +124,10 @@ export function resolveVerifyOptions(options: VerifyOptions | undefined): Resolv
     requiredKeyUsage = (o.requiredKeyUsage as KeyUsageName[]).reduce((m, k) => m | KEY_USAGE_BITS[k], 0);
   }
   if (o.crlFetcher !== undefined && !isCrlFetcher(o.crlFetcher)) bad('"crlFetcher" must be a fetcher made by createCrlFetcher');
+  if (o.ocspClient !== undefined && !isOcspClient(o.ocspClient)) bad('"ocspClient" must be a client made by createOcspClient');
   return {
     crlFetcher: o.crlFetcher,
+    ocspClient: o.ocspClient,
     timeMs,
     requiredEkuOid,
     requiredKeyUsage,
@@ -191,18 +199,48 @@ function distributionUrls(certs: readonly ParsedCertificate[]): string[] {
   return out;
 }
 
+/** The path that validates without revocation, leaf first, trust anchor last; null when there is none. */
+function prevalidatedPath(leaf: ParsedCertificate, pool: ParsedCertificate[], inner: ReturnType<typeof storeInternals>, opts: ResolvedVerifyOptions): ParsedCertificate[] | null {
+  const pre = buildAndValidate({ leaf, pool, anchorsBySubject: inner.anchorsBySubject, anchorHashes: inner.anchorHashes, edgeCache: inner.edges }, opts);
+  return pre.ok ? [...pre.path.slice().reverse(), pre.anchor] : null;
+}
+
 /**
  * The store's CRLs plus those fetched from the distribution points of the path that validates without
  * revocation (so every address comes from a certificate that chains to a trust anchor). The store's set
  * when nothing new was fetched.
  */
-async function withFetchedCrls(fetcher: CrlFetcher, leaf: ParsedCertificate, pool: ParsedCertificate[], inner: ReturnType<typeof storeInternals>, opts: ResolvedVerifyOptions): Promise<CrlSet> {
-  const pre = buildAndValidate({ leaf, pool, anchorsBySubject: inner.anchorsBySubject, anchorHashes: inner.anchorHashes, edgeCache: inner.edges }, opts);
-  if (!pre.ok) return inner.crls;
-  const urls = distributionUrls(pre.path.slice().reverse()); // the leaf's first
+async function withFetchedCrls(fetcher: CrlFetcher, full: readonly ParsedCertificate[], inner: ReturnType<typeof storeInternals>): Promise<CrlSet> {
+  const urls = distributionUrls(full.slice(0, -1)); // the leaf's first
   if (urls.length === 0) return inner.crls;
   const fetched = (await Promise.all(urls.map((u) => fetcher.get(u)))).flatMap((r) => (r.ok ? [r.crl] : []));
   return fetched.length === 0 ? inner.crls : new CrlSet([...inner.crls.all, ...fetched]);
+}
+
+/** The first http(s) id-ad-ocsp address of the certificate's authorityInfoAccess, or null. */
+function ocspUrl(cert: ParsedCertificate): string | null {
+  for (const ad of cert.authorityInfoAccess ?? []) {
+    if (ad.method === '1.3.6.1.5.5.7.48.1' && ad.location.type === 'uri' && /^https?:\/\//i.test(ad.location.value)) return ad.location.value;
+  }
+  return null;
+}
+
+/**
+ * OCSP answers for the certificates of the path that validates without revocation (leaf first, the
+ * anchor excluded), each asked at its own authorityInfoAccess address, at most
+ * {@link MAX_OCSP_REQUESTS_PER_VERIFICATION}; keyed by {@link ocspKey}.
+ */
+async function ocspAnswers(client: OcspClient, full: readonly ParsedCertificate[], opts: ResolvedVerifyOptions): Promise<Map<string, OcspAnswer>> {
+  const asks: Promise<[string, OcspAnswer]>[] = [];
+  for (let i = 0; i + 1 < full.length && asks.length < MAX_OCSP_REQUESTS_PER_VERIFICATION; i++) {
+    const cert = full[i]!;
+    const issuer = full[i + 1]!;
+    const url = ocspUrl(cert);
+    if (url === null) continue;
+    const q = { cert, issuer, url, timeMs: opts.timeMs, clockToleranceMs: opts.clockToleranceMs, allowWeak: opts.allowWeakAlgorithms };
+    asks.push(queryOcsp(client, q).then((a): [string, OcspAnswer] => [ocspKey(cert, issuer), a]));
+  }
+  return new Map(await Promise.all(asks));
 }
 
 /**
@@ -256,13 +294,24 @@ export async function verifyChain(chain: readonly CertificateInput[], store: Tru
 
   // RFC 5280 §6.3 over each path that passes §6.1 (the trust anchor excluded), inside path building so
   // that a revoked CA on one path does not hide a valid alternative. REVOKED wins in every mode but 'off'.
-  const revocation = opts.revocation ?? (inner.crls.size > 0 ? 'hard' : opts.crlFetcher ? 'soft' : 'off');
-  const crls = revocation !== 'off' && opts.crlFetcher ? await withFetchedCrls(opts.crlFetcher, leaf, pool, inner, opts) : inner.crls;
+  const revocation = opts.revocation ?? (inner.crls.size > 0 ? 'hard' : opts.crlFetcher || opts.ocspClient ? 'soft' : 'off');
+  let crls = inner.crls;
+  let ocsp: Map<string, OcspAnswer> | undefined;
+  if (revocation !== 'off' && (opts.crlFetcher || opts.ocspClient)) {
+    // Addresses are read only from a path whose signatures chain to a trust anchor.
+    const pre = prevalidatedPath(leaf, pool, inner, opts);
+    if (pre) {
+      [crls, ocsp] = await Promise.all([
+        opts.crlFetcher ? withFetchedCrls(opts.crlFetcher, pre, inner) : inner.crls,
+        opts.ocspClient ? ocspAnswers(opts.ocspClient, pre, opts) : undefined,
+      ]);
+    }
+  }
   const accept =
     revocation === 'off'
       ? undefined
       : (rfcPath: ParsedCertificate[], anchor: ParsedCertificate): { failure: Failure } | { extra: RevocationInfo } => {
-          const r = checkPathRevocation({ path: [...rfcPath.slice().reverse(), anchor], pool, crls, opts });
+          const r = checkPathRevocation({ path: [...rfcPath.slice().reverse(), anchor], pool, crls, opts, ...(ocsp ? { ocsp } : {}) });
           if (r.status === 'revoked') {
             return { failure: { code: 'REVOKED', message: r.message, certIndex: r.certIndex, revocation: { reason: r.reason, revokedAt: r.revokedAt } } };
           }

@@ -14,6 +14,11 @@
  * indirect CRLs), must have cRLSign when it has a keyUsage, and is itself checked for revocation. Delta
  * CRLs with the same scope and a base number the complete CRL covers are applied first (removeFromCRL).
  *
+ * With OCSP answers (`RevocationInput.ocsp`, asked by verifyChain before path building), each path
+ * certificate's CRL status is combined with its answer: revoked by either source is revoked, else good when
+ * either says good, else unknown. A delegated OCSP responder without id-pkix-ocsp-nocheck is checked here
+ * against the CRLs (never by OCSP again).
+ *
  * The work is bounded ({@link REVOCATION_LIMITS}); past a bound the status is `unknown`, never a hang.
  */
 import { CRL_REASONS, REMOVE_FROM_CRL, type CrlEntryInfo, type ParsedCrl } from '../cert/crl.js';
@@ -26,6 +31,7 @@ import { describe, type ResolvedVerifyOptions } from '../cert/validate.js';
 import { DerReader, Tag, bytesEqual, encodeOid } from '../der/reader.js';
 import { tlv } from '../der/writer.js';
 import type { CrlSet } from './crl-set.js';
+import { ocspKey, type OcspAnswer } from './ocsp.js';
 
 const DSA = '1.2.840.10040.4.1';
 
@@ -52,6 +58,9 @@ export type CertStatus =
   | { status: 'revoked'; reason: string; revokedAt: number; crl: ParsedCrl }
   | { status: 'unknown'; reason: string };
 
+/** A path certificate's status from every source: CRLs, and OCSP when it was asked. */
+type CombinedStatus = CertStatus | { status: 'revoked'; reason: string; revokedAt: number; ocspUrl: string };
+
 /** The outcome for a whole path (leaf-first indices). */
 export type PathRevocation =
   | { status: 'good' }
@@ -65,6 +74,8 @@ export interface RevocationInput {
   pool: readonly ParsedCertificate[];
   crls: CrlSet;
   opts: ResolvedVerifyOptions;
+  /** OCSP answers by {@link ocspKey} (certificate and issuer), when an OCSP client was asked. */
+  ocsp?: ReadonlyMap<string, OcspAnswer>;
 }
 
 interface Dp {
@@ -124,21 +135,24 @@ export function checkPathRevocation(input: RevocationInput): PathRevocation {
       anyPolicyInhibit: false,
     },
   };
-  let unknown: { certIndex: number; reason: string } | null = null;
+  let unknown: { certIndex: number; reason: string; ocsp: boolean } | null = null;
   for (let i = 0; i < n; i++) {
-    const s = certStatus(ctx, path[i]!, path.slice(i + 1), 0);
+    const crl = certStatus(ctx, path[i]!, path.slice(i + 1), 0);
+    const answer = input.ocsp?.get(ocspKey(path[i]!, path[i + 1]!));
+    const s = answer ? withOcsp(ctx, crl, answer, path.slice(i + 1)) : crl;
     const who = describe(path[i]!, ROLE(i, n));
     if (s.status === 'revoked') {
       const at = new Date(s.revokedAt);
+      const source = 'crl' in s ? `the CRL of "${formatName(s.crl.issuer)}"` : `the OCSP responder at ${s.ocspUrl}`;
       return {
         status: 'revoked',
         certIndex: i,
         reason: s.reason,
         revokedAt: at,
-        message: `${cap(who)} was revoked on ${at.toISOString()} (reason: ${s.reason}), according to the CRL of "${formatName(s.crl.issuer)}"${i === 0 ? '; the client needs a new certificate' : ''}.`,
+        message: `${cap(who)} was revoked on ${at.toISOString()} (reason: ${s.reason}), according to ${source}${i === 0 ? '; the client needs a new certificate' : ''}.`,
       };
     }
-    if (s.status === 'unknown' && !unknown) unknown = { certIndex: i, reason: s.reason };
+    if (s.status === 'unknown' && !unknown) unknown = { certIndex: i, reason: s.reason, ocsp: answer !== undefined };
   }
   if (unknown) {
     const who = describe(path[unknown.certIndex]!, ROLE(unknown.certIndex, n));
@@ -146,10 +160,31 @@ export function checkPathRevocation(input: RevocationInput): PathRevocation {
       status: 'unknown',
       certIndex: unknown.certIndex,
       reason: unknown.reason,
-      message: `The revocation status of ${who} cannot be decided from the configured CRLs: ${unknown.reason}.`,
+      message: `The revocation status of ${who} cannot be decided ${unknown.ocsp ? 'by OCSP or ' : ''}from the configured CRLs: ${unknown.reason}.`,
     };
   }
   return { status: 'good' };
+}
+
+/**
+ * The CRL status combined with an OCSP answer: revoked by either is revoked; else good when either says
+ * good; else unknown (both reasons). A delegated OCSP responder without id-pkix-ocsp-nocheck counts only
+ * when the CRLs say it is good (its own status is never asked of OCSP: no recursion).
+ */
+function withOcsp(ctx: Ctx, crl: CertStatus, answer: OcspAnswer, above: readonly ParsedCertificate[]): CombinedStatus {
+  if (crl.status === 'revoked') return crl;
+  let o: OcspAnswer = answer;
+  if (o.status !== 'unknown' && o.responder) {
+    const r = certStatus(ctx, o.responder, above, 0);
+    const name = `"${formatName(o.responder.subject)}"`;
+    if (r.status === 'revoked') o = { status: 'unknown', url: o.url, reason: `the OCSP response from ${o.url} cannot be used: its delegated responder ${name} was revoked (${r.reason})` };
+    else if (r.status === 'unknown') {
+      o = { status: 'unknown', url: o.url, reason: `the OCSP response from ${o.url} cannot be used: its delegated responder ${name} has no id-pkix-ocsp-nocheck, and the CRLs do not decide its own status (${r.reason})` };
+    }
+  }
+  if (o.status === 'revoked') return { status: 'revoked', reason: o.reason, revokedAt: o.revokedAt, ocspUrl: o.url };
+  if (o.status === 'good' || crl.status === 'good') return { status: 'good' };
+  return { status: 'unknown', reason: `${o.reason}; and ${crl.reason}` };
 }
 
 function cap(s: string): string {

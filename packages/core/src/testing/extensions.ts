@@ -52,6 +52,12 @@ export const OID = Object.freeze({
   unknownTestExtension: '1.3.6.1.4.1.55555.1.1',
 });
 
+/** authorityInfoAccess (non-critical) with one id-ad-ocsp uniformResourceIdentifier per URL. */
+export function ocspAccessExtension(urls: string[]): RawExtension {
+  const ad = (u: string) => seq(oid('1.3.6.1.5.5.7.48.1'), tlv(0x86, new TextEncoder().encode(u)));
+  return { oid: '1.3.6.1.5.5.7.1.1', critical: false, der: seq(...urls.map(ad)) };
+}
+
 /** IPv4/IPv6 text → 4 or 16 bytes. Throws on anything else. */
 export function ipToBytes(ip: string): Uint8Array {
   if (isIPv4(ip)) return new Uint8Array(ip.split('.').map(Number));

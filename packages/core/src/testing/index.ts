@@ -48,6 +48,7 @@ export {
   inhibitAnyPolicyExtension,
   unknownExtension,
   crlNumberExtension,
+  ocspAccessExtension,
   nameDer,
   encodeName,
   ipToBytes,

@@ -28,6 +28,7 @@ import {
   crlNumberExtension,
   inhibitAnyPolicyExtension,
   nameConstraintsExtension,
+  ocspAccessExtension,
   OID,
   policyConstraintsExtension,
   policyMappingsExtension,
@@ -96,6 +97,8 @@ export interface IssueOptions {
   inhibitAnyPolicy?: number;
   /** cRLDistributionPoints URIs. Default: absent. */
   crlDistributionPoints?: string[];
+  /** OCSP responder URIs: an authorityInfoAccess extension (non-critical) with one id-ad-ocsp entry each. Default: absent. */
+  ocspResponders?: string[];
   /** subjectKeyIdentifier (SHA-1 of the public key). Default true. */
   subjectKeyIdentifier?: boolean;
   /** authorityKeyIdentifier from the issuer's SKI. Default true when the issuer has an SKI and the certificate is not self-signed. */
@@ -262,6 +265,7 @@ async function buildExtensions(
   if (opts.policyConstraints) exts.push(raw(policyConstraintsExtension(opts.policyConstraints)));
   if (opts.inhibitAnyPolicy !== undefined) exts.push(raw(inhibitAnyPolicyExtension(opts.inhibitAnyPolicy)));
   if (opts.crlDistributionPoints) exts.push(new CRLDistributionPointsExtension(opts.crlDistributionPoints, false));
+  if (opts.ocspResponders) exts.push(raw(ocspAccessExtension(opts.ocspResponders)));
   for (const e of opts.extensions ?? []) exts.push(raw(e));
   return exts;
 }
