@@ -102,6 +102,8 @@ export function consoleFlow(title: string, startConsole: StartConsole): void {
         ['an empty file', '', 'EMPTY'],
         ['an expired CA', expiredCa.pem, 'EXPIRED'],
         ['a leaf as the CA', admin.pem, 'NOT_A_CA'],
+        // ~1 MiB of BEGIN lines without END lines: refused at once (the PEM scan once took seconds of CPU on it).
+        ['BEGIN lines without END lines', '-----BEGIN CERTIFICATE-----\n'.repeat(35_000), 'NOT_PEM'],
       ];
       for (const [, caPem, code] of cases) {
         const r = await call('PUT', '/api/settings/mtls', { body: { enabled: true, enforce: false, caPem } });
@@ -335,7 +337,7 @@ export function consoleFlow(title: string, startConsole: StartConsole): void {
     it('every attempt is in the audit log (JSONL in the data dir)', () => {
       const events = readFileSync(join(dataDir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       const outcomes = events.map((e) => `${e.action}:${e.outcome}:${e.code ?? ''}`);
-      expect(outcomes.filter((o) => o === 'save:refused:CA_INVALID')).toHaveLength(6);
+      expect(outcomes.filter((o) => o === 'save:refused:CA_INVALID')).toHaveLength(7);
       expect(outcomes).toContain('save:partial:CLIENT_CERT_MISSING');
       expect(outcomes).toContain('save:refused:INVALID_JSON');
       expect(outcomes.filter((o) => o === 'save:refused:INVALID_BODY')).toHaveLength(6);
