@@ -11,7 +11,7 @@ import { parseCrlCached, readCrlPemBlocks, type ParsedCrl } from './cert/crl.js'
 import { formatName } from './cert/name.js';
 import { CrlSet } from './revocation/crl-set.js';
 import { colonHex, summarize } from './identity.js';
-import { readPemBlocks } from './pem.js';
+import { MAX_PEM_TEXT, readPemBlocks } from './pem.js';
 import { CertgateInputError, CertgateOptionError } from './errors.js';
 import type { CertificateSummary } from './types.js';
 
@@ -148,6 +148,10 @@ function parseBlocks(
 ): ParsedCertificate[] {
   const out: ParsedCertificate[] = [];
   const seen = new Set<string>();
+  if (text.length > MAX_PEM_TEXT) {
+    problems.push({ source, index: 0, label: 'CERTIFICATE', message: `The PEM text is ${text.length} characters long, more than the ${MAX_PEM_TEXT} certgate reads; none of its blocks was used.` });
+    return out;
+  }
   for (const block of readPemBlocks(text)) {
     if (block.label !== 'CERTIFICATE') {
       problems.push({ source, index: block.index, label: block.label, message: `PEM block ${block.index + 1} is a ${block.label}, not a CERTIFICATE; it was ignored.` });
@@ -213,7 +217,8 @@ export class TrustStore {
       throw new CertgateOptionError('TrustStore.fromPem: "intermediates" must be a string of PEM text');
     }
     const crlInputs = options.crls === undefined ? [] : checkCrlOption(options.crls, 'TrustStore.fromPem');
-    if (!readPemBlocks(pem).some((b) => b.label === 'CERTIFICATE')) {
+    // A text too long to read (readPemBlocks gives nothing for it) is not "no block": it goes to problems.
+    if (!(pem.length > MAX_PEM_TEXT ? pem.includes('-----BEGIN CERTIFICATE-----') : readPemBlocks(pem).some((b) => b.label === 'CERTIFICATE'))) {
       throw new CertgateInputError('TrustStore.fromPem: the text holds no PEM CERTIFICATE block');
     }
     const problems: TrustStoreProblem[] = [];

@@ -388,4 +388,12 @@ describe('hostile chains: always a result, never an exception', () => {
     expect(Object.keys(r).sort()).toEqual(certIndex === undefined ? ['code', 'message', 'ok'] : ['certIndex', 'code', 'message', 'ok']);
     expectCode(r, code, certIndex);
   });
+
+  it('a text over 16 MiB is not read but is not "no block" either: TrustStore.fromPem lists it in problems', () => {
+    const big = root.pem.repeat(Math.ceil((16 * 1024 * 1024 + 1) / root.pem.length));
+    const s = TrustStore.fromPem(big);
+    expect(s.anchors).toHaveLength(0);
+    expect(s.problems).toEqual([{ source: 'anchors', index: 0, label: 'CERTIFICATE', message: expect.stringMatching(/more than the 16777216 certgate reads/) }]);
+    expect(() => TrustStore.fromPem('x'.repeat(16 * 1024 * 1024 + 1))).toThrow(/no PEM CERTIFICATE block/);
+  });
 });
