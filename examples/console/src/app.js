@@ -35,6 +35,9 @@ export async function startConsole(options) {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // The page's paths exactly, as the Koa console serves them: /APP.JS or /app.js/ are 404s, not the script.
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
   const { forwarded } = prepared;
   app.use(mtls(controller, { forwarded }));
   app.use(settingsRouter(controller, { authenticate: (_user, pw) => password.check(pw), metrics: { access: prepared.metricsAccess }, forwarded }));

@@ -81,6 +81,15 @@ export function consoleFlow(title: string, startConsole: StartConsole): void {
       expect(page.text).toContain('<title>certgate console</title>');
     });
 
+    it('the page\'s paths are exact, the same on every console: another case or a trailing slash is a 404', async () => {
+      expect((await call('GET', '/app.js', { password: false })).status).toBe(200);
+      for (const path of ['/APP.JS', '/App.js', '/app.js/', '/style.css/', '/STYLE.CSS', '/index.html']) {
+        const r = await call('GET', path, { password: false });
+        expect(r.status, path).toBe(404);
+        expect(r.json, path).toEqual({ error: { code: 'NOT_FOUND', message: 'Not found.' } });
+      }
+    });
+
     it('API without or with a wrong password → 401 with WWW-Authenticate', async () => {
       for (const o of [{ password: false as const }, { password: 'wrong' }, { user: 'root' }]) {
         const r = await call('GET', '/api/settings/mtls', o);
