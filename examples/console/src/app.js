@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import express from 'express';
 import { mtls, settingsRouter } from '@certgate/express';
-import { listenConsole, prepareConsole } from './startup.js';
+import { guardRequestTarget, listenConsole, prepareConsole } from './startup.js';
 
 /**
  * The console's web page (`public/`): plain HTML/CSS/JS, read once at start, served with a strict
@@ -60,6 +60,6 @@ export async function startConsole(options) {
     },
   );
 
-  const server = https.createServer({ key: prepared.tlsMaterial.key, cert: prepared.tlsMaterial.cert, minVersion: 'TLSv1.2' }, app);
+  const server = https.createServer({ key: prepared.tlsMaterial.key, cert: prepared.tlsMaterial.cert, minVersion: 'TLSv1.2' }, guardRequestTarget(app));
   return listenConsole(server, prepared, 'certgate console');
 }

@@ -90,6 +90,19 @@ export function consoleFlow(title: string, startConsole: StartConsole): void {
       }
     });
 
+    it('a request target that is not a URL (absolute form with a broken host) → 404 NOT_FOUND as JSON, not a framework page or a 500', async () => {
+      for (const target of ['http://[::1/api/settings/mtls', 'https://a:b@[x/', 'http://[::1/']) {
+        for (const password of [undefined, false as const]) {
+          const r = await call('GET', target, { password });
+          expect(r.status, target).toBe(404);
+          expect(r.headers['content-type'], target).toBe('application/json; charset=utf-8');
+          expect(r.json, target).toEqual({ error: { code: 'NOT_FOUND', message: 'Not found.' } });
+        }
+      }
+      // An absolute-form target that parses is served as its path.
+      expect((await call('GET', 'https://localhost/api/settings/mtls')).status).toBe(200);
+    });
+
     it('API without or with a wrong password → 401 with WWW-Authenticate', async () => {
       for (const o of [{ password: false as const }, { password: 'wrong' }, { user: 'root' }]) {
         const r = await call('GET', '/api/settings/mtls', o);
