@@ -101,11 +101,18 @@ export function crlSummary(c: ParsedCrl): CrlSummary {
   };
 }
 
+/** A copy of the `crls` option (each element read once), or the typed option error (also when reading it throws: a getter, a Proxy). */
 function checkCrlOption(crls: unknown, fn: string): (string | Uint8Array)[] {
-  if (!Array.isArray(crls) || crls.some((c) => typeof c !== 'string' && !(c instanceof Uint8Array))) {
+  let list: unknown[] | null = null;
+  try {
+    list = Array.isArray(crls) ? Array.from(crls as unknown[]) : null;
+  } catch {
+    list = null;
+  }
+  if (list === null || list.some((c) => typeof c !== 'string' && !(c instanceof Uint8Array))) {
     throw new CertgateOptionError(`${fn}: "crls" must be an array of PEM strings or DER bytes (Uint8Array)`);
   }
-  return crls as (string | Uint8Array)[];
+  return list as (string | Uint8Array)[];
 }
 
 /** Parses the CRL inputs (PEM texts or DER); what does not parse goes to `problems`. */
@@ -213,17 +220,25 @@ export class TrustStore {
   static fromPem(pem: string, options: TrustStoreOptions = {}): TrustStore {
     if (typeof pem !== 'string') throw new CertgateOptionError('TrustStore.fromPem: "pem" must be a string of PEM text');
     if (options === null || typeof options !== 'object') throw new CertgateOptionError('TrustStore.fromPem: "options" must be an object');
-    if (options.intermediates !== undefined && typeof options.intermediates !== 'string') {
+    let intermediatesPem: unknown;
+    let crlsOption: unknown;
+    try {
+      intermediatesPem = options.intermediates;
+      crlsOption = options.crls;
+    } catch {
+      throw new CertgateOptionError('TrustStore.fromPem: the options could not be read (a getter or Proxy trap threw)');
+    }
+    if (intermediatesPem !== undefined && typeof intermediatesPem !== 'string') {
       throw new CertgateOptionError('TrustStore.fromPem: "intermediates" must be a string of PEM text');
     }
-    const crlInputs = options.crls === undefined ? [] : checkCrlOption(options.crls, 'TrustStore.fromPem');
+    const crlInputs = crlsOption === undefined ? [] : checkCrlOption(crlsOption, 'TrustStore.fromPem');
     // A text too long to read (readPemBlocks gives nothing for it) is not "no block": it goes to problems.
     if (!(pem.length > MAX_PEM_TEXT ? pem.includes('-----BEGIN CERTIFICATE-----') : readPemBlocks(pem).some((b) => b.label === 'CERTIFICATE'))) {
       throw new CertgateInputError('TrustStore.fromPem: the text holds no PEM CERTIFICATE block');
     }
     const problems: TrustStoreProblem[] = [];
     const anchors = parseBlocks(pem, 'anchors', problems);
-    const intermediates = options.intermediates ? parseBlocks(options.intermediates, 'intermediates', problems) : [];
+    const intermediates = intermediatesPem ? parseBlocks(intermediatesPem as string, 'intermediates', problems) : [];
     const crls = new CrlSet(parseCrls(crlInputs, problems));
     const anchorsBySubject = new Map<string, ParsedCertificate[]>();
     for (const a of anchors) {

@@ -335,6 +335,21 @@ describe('bad options and stores', () => {
     expect((await verifyChain([leaf.pem, inter.pem], store, { time: new (class extends Date {})(T0) })).ok).toBe(true);
   });
 
+  it('TrustStore.fromPem / withCrls: options that are wrong or throw when read are ERR_CERTGATE_INVALID_OPTION', () => {
+    const throwingList = new Proxy([] as string[], { get(t, k) { if (k === 'length') throw new Error('boom'); return Reflect.get(t, k); } });
+    const bads: [string, () => unknown][] = [
+      ['a getter that throws', () => TrustStore.fromPem(root.pem, { get crls(): string[] { throw new Error('boom'); } })],
+      ['a Proxy whose get trap throws', () => TrustStore.fromPem(root.pem, new Proxy({}, { get() { throw new Error('boom'); } }))],
+      ['crls a Proxy that throws', () => TrustStore.fromPem(root.pem, { crls: throwingList })],
+      ['withCrls a Proxy that throws', () => store.withCrls(throwingList)],
+      ['crls not an array', () => TrustStore.fromPem(root.pem, { crls: 'x' as unknown as string[] })],
+      ['intermediates not a string', () => TrustStore.fromPem(root.pem, { intermediates: 1 as unknown as string })],
+    ];
+    for (const [what, f] of bads) {
+      expect(f, what).toThrow(expect.objectContaining({ code: 'ERR_CERTGATE_INVALID_OPTION' }));
+    }
+  });
+
   it('TrustStore.fromPem throws only without any PEM certificate block; bad blocks become problems', () => {
     expect(() => TrustStore.fromPem('garbage')).toThrow(CertgateError);
     const s = TrustStore.fromPem(`${root.pem}-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n${inter.keyPem}`);
