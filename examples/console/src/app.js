@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import express from 'express';
 import { mtls, settingsRouter } from '@certgate/express';
-import { listenConsole, prepareConsole } from './startup.js';
+import { guardRequestTarget, listenConsole, prepareConsole } from './startup.js';
 
 /**
  * The console's web page (`public/`): plain HTML/CSS/JS, read once at start, served with a strict
@@ -35,6 +35,9 @@ export async function startConsole(options) {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // The page's paths exactly, as the Koa console serves them: /APP.JS or /app.js/ are 404s, not the script.
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
   const { forwarded } = prepared;
   app.use(mtls(controller, { forwarded }));
   app.use(settingsRouter(controller, { authenticate: (_user, pw) => password.check(pw), metrics: { access: prepared.metricsAccess }, forwarded }));
@@ -57,6 +60,6 @@ export async function startConsole(options) {
     },
   );
 
-  const server = https.createServer({ key: prepared.tlsMaterial.key, cert: prepared.tlsMaterial.cert, minVersion: 'TLSv1.2' }, app);
+  const server = https.createServer({ key: prepared.tlsMaterial.key, cert: prepared.tlsMaterial.cert, minVersion: 'TLSv1.2' }, guardRequestTarget(app));
   return listenConsole(server, prepared, 'certgate console');
 }

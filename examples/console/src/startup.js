@@ -8,6 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parse as parseUrl } from 'node:url';
 import { createController, createCrlFetcher, createFileAuditLog, createOcspClient, createFileSettingsStore, createForwardedCertificates } from '@certgate/core';
 import { createPrometheusMetrics } from '@certgate/core/metrics';
 import { attachController } from '@certgate/tls';
@@ -130,6 +131,39 @@ export async function listenConsole(server, prepared, name) {
       });
     },
   };
+}
+
+/** The 404 body of both consoles for what they do not serve. */
+const NOT_FOUND_BODY = JSON.stringify({ error: { code: 'NOT_FOUND', message: 'Not found.' } });
+
+/**
+ * Wraps a console's request handler (the Express app, Koa's `app.callback()`): a request whose target
+ * cannot be parsed as a URL (an absolute-form target with a broken host, `GET http://[::1/api/… HTTP/1.1`)
+ * is answered 404 NOT_FOUND as JSON, like any other path neither console serves. Without this, Express's
+ * router gives up on it with its own HTML 404 page and Koa's `ctx.path` throws (a 500 INTERNAL and a log
+ * line per request). Origin-form targets (`/…`, every browser and client) are not looked at.
+ * @param {(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void} handler
+ * @returns {(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void}
+ */
+export function guardRequestTarget(handler) {
+  return (req, res) => {
+    if (readableTarget(req.url)) return handler(req, res);
+    req.resume();
+    res.writeHead(404, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    res.end(NOT_FOUND_BODY);
+  };
+}
+
+/** @param {string | undefined} url */
+function readableTarget(url) {
+  if (typeof url !== 'string') return false;
+  if (url.startsWith('/')) return true;
+  try {
+    parseUrl(url); // what Express's router and Koa's ctx.path use (through parseurl)
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -81,6 +81,28 @@ export function consoleFlow(title: string, startConsole: StartConsole): void {
       expect(page.text).toContain('<title>certgate console</title>');
     });
 
+    it('the page\'s paths are exact, the same on every console: another case or a trailing slash is a 404', async () => {
+      expect((await call('GET', '/app.js', { password: false })).status).toBe(200);
+      for (const path of ['/APP.JS', '/App.js', '/app.js/', '/style.css/', '/STYLE.CSS', '/index.html']) {
+        const r = await call('GET', path, { password: false });
+        expect(r.status, path).toBe(404);
+        expect(r.json, path).toEqual({ error: { code: 'NOT_FOUND', message: 'Not found.' } });
+      }
+    });
+
+    it('a request target that is not a URL (absolute form with a broken host) → 404 NOT_FOUND as JSON, not a framework page or a 500', async () => {
+      for (const target of ['http://[::1/api/settings/mtls', 'https://a:b@[x/', 'http://[::1/']) {
+        for (const password of [undefined, false as const]) {
+          const r = await call('GET', target, { password });
+          expect(r.status, target).toBe(404);
+          expect(r.headers['content-type'], target).toBe('application/json; charset=utf-8');
+          expect(r.json, target).toEqual({ error: { code: 'NOT_FOUND', message: 'Not found.' } });
+        }
+      }
+      // An absolute-form target that parses is served as its path.
+      expect((await call('GET', 'https://localhost/api/settings/mtls')).status).toBe(200);
+    });
+
     it('API without or with a wrong password → 401 with WWW-Authenticate', async () => {
       for (const o of [{ password: false as const }, { password: 'wrong' }, { user: 'root' }]) {
         const r = await call('GET', '/api/settings/mtls', o);
@@ -102,6 +124,8 @@ export function consoleFlow(title: string, startConsole: StartConsole): void {
         ['an empty file', '', 'EMPTY'],
         ['an expired CA', expiredCa.pem, 'EXPIRED'],
         ['a leaf as the CA', admin.pem, 'NOT_A_CA'],
+        // ~1 MiB of BEGIN lines without END lines: refused at once (the PEM scan once took seconds of CPU on it).
+        ['BEGIN lines without END lines', '-----BEGIN CERTIFICATE-----\n'.repeat(35_000), 'NOT_PEM'],
       ];
       for (const [, caPem, code] of cases) {
         const r = await call('PUT', '/api/settings/mtls', { body: { enabled: true, enforce: false, caPem } });
@@ -335,7 +359,7 @@ export function consoleFlow(title: string, startConsole: StartConsole): void {
     it('every attempt is in the audit log (JSONL in the data dir)', () => {
       const events = readFileSync(join(dataDir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       const outcomes = events.map((e) => `${e.action}:${e.outcome}:${e.code ?? ''}`);
-      expect(outcomes.filter((o) => o === 'save:refused:CA_INVALID')).toHaveLength(6);
+      expect(outcomes.filter((o) => o === 'save:refused:CA_INVALID')).toHaveLength(7);
       expect(outcomes).toContain('save:partial:CLIENT_CERT_MISSING');
       expect(outcomes).toContain('save:refused:INVALID_JSON');
       expect(outcomes.filter((o) => o === 'save:refused:INVALID_BODY')).toHaveLength(6);

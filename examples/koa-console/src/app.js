@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import Koa from 'koa';
 import { mtls, settingsRouter } from '@certgate/koa';
-import { listenConsole, prepareConsole } from '@certgate/example-console/src/startup.js';
+import { guardRequestTarget, listenConsole, prepareConsole } from '@certgate/example-console/src/startup.js';
 
 /** The Express console's page (served, not copied): read once at start, strict CSP. */
 const PUBLIC_DIR = join(dirname(createRequire(import.meta.url).resolve('@certgate/example-console/package.json')), 'public');
@@ -60,6 +60,6 @@ export async function startConsole(options) {
     ctx.body = file.body;
   });
 
-  const server = https.createServer({ key: prepared.tlsMaterial.key, cert: prepared.tlsMaterial.cert, minVersion: 'TLSv1.2' }, app.callback());
+  const server = https.createServer({ key: prepared.tlsMaterial.key, cert: prepared.tlsMaterial.cert, minVersion: 'TLSv1.2' }, guardRequestTarget(app.callback()));
   return listenConsole(server, prepared, 'certgate console (Koa)');
 }

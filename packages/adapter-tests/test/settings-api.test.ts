@@ -84,6 +84,45 @@ describe('settings API: identical answers through every adapter', () => {
     expect((await same('GET', '/api/settings/mtls')).json).toMatchObject({ version: 1 });
   });
 
+  it('hostile PUT bodies: the same status and error shape through every adapter; nothing changes', async () => {
+    const save = (extra: Record<string, unknown>): string => JSON.stringify({ enabled: true, enforce: false, ...extra });
+    const cases: [string, string, number, string][] = [
+      ['empty', '', 400, 'INVALID_JSON'],
+      ['truncated', '{"enabled":true,', 400, 'INVALID_JSON'],
+      ['null', 'null', 400, 'INVALID_BODY'],
+      ['an array', '[true,false]', 400, 'INVALID_BODY'],
+      ['a string', '"enabled"', 400, 'INVALID_BODY'],
+      ['a number', '1', 400, 'INVALID_BODY'],
+      ['{}', '{}', 400, 'INVALID_BODY'],
+      ['__proto__', '{"enabled":true,"enforce":false,"__proto__":{"enforce":true}}', 400, 'INVALID_BODY'],
+      ['constructor', save({ constructor: {} }), 400, 'INVALID_BODY'],
+      ['enabled "true"', JSON.stringify({ enabled: 'true', enforce: false }), 400, 'INVALID_BODY'],
+      ['enforce 1', JSON.stringify({ enabled: true, enforce: 1 }), 400, 'INVALID_BODY'],
+      ['version "1"', save({ version: '1' }), 400, 'INVALID_BODY'],
+      ['version 1.5', save({ version: 1.5 }), 400, 'INVALID_BODY'],
+      ['version -1', save({ version: -1 }), 400, 'INVALID_BODY'],
+      ['version 1e400', '{"enabled":true,"enforce":false,"version":1e400}', 400, 'INVALID_BODY'],
+      ['version 2^53', save({ version: 2 ** 53 }), 400, 'INVALID_BODY'],
+      ['version null', save({ version: null }), 400, 'INVALID_BODY'],
+      ['caPem null', save({ caPem: null }), 400, 'INVALID_BODY'],
+      ['caPem a number', save({ caPem: 1 }), 400, 'INVALID_BODY'],
+      ['confirmWithinSec without enforce', save({ confirmWithinSec: 60 }), 400, 'INVALID_BODY'],
+      ['caPem empty', save({ caPem: '' }), 400, 'CA_INVALID'],
+      ['caPem a private key', save({ caPem: admin.keyPem }), 400, 'CA_INVALID'],
+      ['caPem a leaf', save({ caPem: admin.pem }), 400, 'CA_INVALID'],
+      ['caPem BEGIN lines without END lines', save({ caPem: '-----BEGIN CERTIFICATE-----\n'.repeat(30_000) }), 400, 'CA_INVALID'],
+      ['a stale version', save({ version: 999 }), 409, 'VERSION_CONFLICT'],
+    ];
+    for (const [what, body, status, code] of cases) {
+      const r = await same('PUT', '/api/settings/mtls', { body });
+      expect([what, r.status, r.json?.error?.code]).toEqual([what, status, code]);
+      expect(Object.keys(r.json), what).toEqual(['error']);
+      expect(typeof r.json.error.message, what).toBe('string');
+      expect(Object.keys(r.json.error).filter((k) => !['code', 'message', 'problems'].includes(k)), what).toEqual([]);
+    }
+    expect((await same('GET', '/api/settings/mtls')).json).toMatchObject({ mode: 'optional', version: 1 });
+  });
+
   it('the lock-out guard: enforce with another CA\'s certificate → 422 (same body); then the admin enforces through one adapter and every adapter sees it', async () => {
     // a 422 from optional still applies the rest of the save (a version bump per request): compare status, error and mode
     const r = await same('PUT', '/api/settings/mtls', { cert: other, body: JSON.stringify({ enabled: true, enforce: true }) }, (x) => ({ status: x.status, error: x.json.error, mode: x.json.settings?.mode }));

@@ -11,7 +11,7 @@ import { parseCrlCached, readCrlPemBlocks, type ParsedCrl } from './cert/crl.js'
 import { formatName } from './cert/name.js';
 import { CrlSet } from './revocation/crl-set.js';
 import { colonHex, summarize } from './identity.js';
-import { readPemBlocks } from './pem.js';
+import { MAX_PEM_TEXT, readPemBlocks } from './pem.js';
 import { CertgateInputError, CertgateOptionError } from './errors.js';
 import type { CertificateSummary } from './types.js';
 
@@ -101,11 +101,18 @@ export function crlSummary(c: ParsedCrl): CrlSummary {
   };
 }
 
+/** A copy of the `crls` option (each element read once), or the typed option error (also when reading it throws: a getter, a Proxy). */
 function checkCrlOption(crls: unknown, fn: string): (string | Uint8Array)[] {
-  if (!Array.isArray(crls) || crls.some((c) => typeof c !== 'string' && !(c instanceof Uint8Array))) {
+  let list: unknown[] | null = null;
+  try {
+    list = Array.isArray(crls) ? Array.from(crls as unknown[]) : null;
+  } catch {
+    list = null;
+  }
+  if (list === null || list.some((c) => typeof c !== 'string' && !(c instanceof Uint8Array))) {
     throw new CertgateOptionError(`${fn}: "crls" must be an array of PEM strings or DER bytes (Uint8Array)`);
   }
-  return crls as (string | Uint8Array)[];
+  return list as (string | Uint8Array)[];
 }
 
 /** Parses the CRL inputs (PEM texts or DER); what does not parse goes to `problems`. */
@@ -148,6 +155,10 @@ function parseBlocks(
 ): ParsedCertificate[] {
   const out: ParsedCertificate[] = [];
   const seen = new Set<string>();
+  if (text.length > MAX_PEM_TEXT) {
+    problems.push({ source, index: 0, label: 'CERTIFICATE', message: `The PEM text is ${text.length} characters long, more than the ${MAX_PEM_TEXT} certgate reads; none of its blocks was used.` });
+    return out;
+  }
   for (const block of readPemBlocks(text)) {
     if (block.label !== 'CERTIFICATE') {
       problems.push({ source, index: block.index, label: block.label, message: `PEM block ${block.index + 1} is a ${block.label}, not a CERTIFICATE; it was ignored.` });
@@ -209,16 +220,25 @@ export class TrustStore {
   static fromPem(pem: string, options: TrustStoreOptions = {}): TrustStore {
     if (typeof pem !== 'string') throw new CertgateOptionError('TrustStore.fromPem: "pem" must be a string of PEM text');
     if (options === null || typeof options !== 'object') throw new CertgateOptionError('TrustStore.fromPem: "options" must be an object');
-    if (options.intermediates !== undefined && typeof options.intermediates !== 'string') {
+    let intermediatesPem: unknown;
+    let crlsOption: unknown;
+    try {
+      intermediatesPem = options.intermediates;
+      crlsOption = options.crls;
+    } catch {
+      throw new CertgateOptionError('TrustStore.fromPem: the options could not be read (a getter or Proxy trap threw)');
+    }
+    if (intermediatesPem !== undefined && typeof intermediatesPem !== 'string') {
       throw new CertgateOptionError('TrustStore.fromPem: "intermediates" must be a string of PEM text');
     }
-    const crlInputs = options.crls === undefined ? [] : checkCrlOption(options.crls, 'TrustStore.fromPem');
-    if (!readPemBlocks(pem).some((b) => b.label === 'CERTIFICATE')) {
+    const crlInputs = crlsOption === undefined ? [] : checkCrlOption(crlsOption, 'TrustStore.fromPem');
+    // A text too long to read (readPemBlocks gives nothing for it) is not "no block": it goes to problems.
+    if (!(pem.length > MAX_PEM_TEXT ? pem.includes('-----BEGIN CERTIFICATE-----') : readPemBlocks(pem).some((b) => b.label === 'CERTIFICATE'))) {
       throw new CertgateInputError('TrustStore.fromPem: the text holds no PEM CERTIFICATE block');
     }
     const problems: TrustStoreProblem[] = [];
     const anchors = parseBlocks(pem, 'anchors', problems);
-    const intermediates = options.intermediates ? parseBlocks(options.intermediates, 'intermediates', problems) : [];
+    const intermediates = intermediatesPem ? parseBlocks(intermediatesPem as string, 'intermediates', problems) : [];
     const crls = new CrlSet(parseCrls(crlInputs, problems));
     const anchorsBySubject = new Map<string, ParsedCertificate[]>();
     for (const a of anchors) {

@@ -330,12 +330,23 @@ export function createVerdictCache(options: VerdictCacheOptions = {}): VerdictCa
 
   async function verify(chain: readonly CertificateInput[], store: TrustStore, verifyOptions?: VerifyOptions): Promise<VerifyResult> {
     storeInternals(store); // throws ERR_CERTGATE_INVALID_OPTION for anything but a real TrustStore
-    const opts = canonicalOptions(verifyOptions);
-    const digest = opts ? chainDigest(chain) : null;
-    if (!opts || digest === null) {
+    // Options or a chain that cannot be read without throwing (a getter, a Proxy trap) are not cached:
+    // verifyChain gives its typed option error or a MALFORMED result for them. The chain is copied
+    // once, so the key and the verification see the same elements.
+    let opts: ReturnType<typeof canonicalOptions> = null;
+    let input: readonly CertificateInput[] | null = null;
+    try {
+      opts = canonicalOptions(verifyOptions);
+      if (opts && Array.isArray(chain) && chain.length <= INPUT_LIMITS.maxCertificates) input = Array.from(chain);
+    } catch {
+      opts = null;
+    }
+    const digest = opts && input ? chainDigest(input) : null;
+    if (!opts || !input || digest === null) {
       bypasses++;
       return verifyChain(chain, store, verifyOptions);
     }
+    chain = input;
     const generation = store.generation;
     if (generation > newestGeneration) {
       newestGeneration = generation;

@@ -56,6 +56,15 @@ const everyOptionListed: Record<Exclude<keyof VerifyOptions, 'time' | (typeof VE
 void everyOptionListed;
 const OPTION_KEYS = new Set<string>(['time', ...VERIFY_OPTION_KEYS]);
 
+/** What an exception from the caller's own objects says, without letting it throw again (a throwing toString, a Proxy). */
+function errorText(err: unknown): string {
+  try {
+    return (err instanceof Error ? err.message : String(err)).slice(0, 200);
+  } catch {
+    return 'an exception that cannot be shown';
+  }
+}
+
 function bad(message: string): never {
   throw new CertgateOptionError(`verifyChain: ${message}`);
 }
@@ -67,12 +76,26 @@ function bool(o: VerifyOptions, key: keyof VerifyOptions): boolean {
   return v;
 }
 
-/** Validates and defaults the options once (throws `ERR_CERTGATE_INVALID_OPTION`). */
-export function resolveVerifyOptions(options: VerifyOptions | undefined): ResolvedVerifyOptions & {
+type ResolvedOptions = ResolvedVerifyOptions & {
   revocation: 'off' | 'soft' | 'hard' | undefined;
   crlFetcher: CrlFetcher | undefined;
   ocspClient: OcspClient | undefined;
-} {
+};
+
+/**
+ * Validates and defaults the options once (throws `ERR_CERTGATE_INVALID_OPTION`, also when reading them
+ * throws: a getter or a Proxy trap that throws, a Date-like object that is not a Date).
+ */
+export function resolveVerifyOptions(options: VerifyOptions | undefined): ResolvedOptions {
+  try {
+    return resolveOptions(options);
+  } catch (err) {
+    if (err instanceof CertgateOptionError) throw err;
+    bad(`the options could not be read (${errorText(err)})`);
+  }
+}
+
+function resolveOptions(options: VerifyOptions | undefined): ResolvedOptions {
   if (options === undefined) options = {};
   if (options === null || typeof options !== 'object' || Array.isArray(options)) bad('"options" must be an object');
   for (const k of Object.keys(options)) {
@@ -84,13 +107,14 @@ export function resolveVerifyOptions(options: VerifyOptions | undefined): Resolv
   const o = options;
   let timeMs = Date.now();
   if (o.time !== undefined) {
-    if (!(o.time instanceof Date) || Number.isNaN(o.time.getTime())) bad('"time" must be a valid Date');
-    timeMs = o.time.getTime();
+    // The intrinsic getTime, read once: a Date whose own getTime was replaced cannot pass one instant to the check and another to the validation.
+    timeMs = o.time instanceof Date ? Date.prototype.getTime.call(o.time) : Number.NaN;
+    if (Number.isNaN(timeMs)) bad('"time" must be a valid Date');
   }
   let requiredEkuOid: string | null = EKU_NAMES.clientAuth!;
   if (o.requiredEku !== undefined) {
     if (o.requiredEku === null) requiredEkuOid = null;
-    else if (typeof o.requiredEku === 'string' && EKU_NAMES[o.requiredEku]) requiredEkuOid = EKU_NAMES[o.requiredEku]!;
+    else if (typeof o.requiredEku === 'string' && Object.hasOwn(EKU_NAMES, o.requiredEku)) requiredEkuOid = EKU_NAMES[o.requiredEku]!;
     else if (typeof o.requiredEku === 'string' && OID_RE.test(o.requiredEku)) requiredEkuOid = o.requiredEku;
     else bad(`"requiredEku" must be 'clientAuth', 'serverAuth', a dotted OID or null (got ${JSON.stringify(o.requiredEku)})`);
   }
@@ -118,7 +142,7 @@ export function resolveVerifyOptions(options: VerifyOptions | undefined): Resolv
   }
   let requiredKeyUsage = KEY_USAGE_BITS.digitalSignature;
   if (o.requiredKeyUsage !== undefined) {
-    if (!Array.isArray(o.requiredKeyUsage) || !o.requiredKeyUsage.every((k) => typeof k === 'string' && k in KEY_USAGE_BITS)) {
+    if (!Array.isArray(o.requiredKeyUsage) || !o.requiredKeyUsage.every((k) => typeof k === 'string' && Object.hasOwn(KEY_USAGE_BITS, k))) {
       bad(`"requiredKeyUsage" must be an array of keyUsage names (${Object.keys(KEY_USAGE_BITS).join(', ')})`);
     }
     requiredKeyUsage = (o.requiredKeyUsage as KeyUsageName[]).reduce((m, k) => m | KEY_USAGE_BITS[k], 0);
@@ -146,8 +170,16 @@ function malformed(message: string, certIndex?: number): VerifyFailure {
   return certIndex === undefined ? { ok: false, code: 'MALFORMED', message } : { ok: false, code: 'MALFORMED', message, certIndex };
 }
 
-/** The chain's elements as DER, with their input index; or a failure. */
+/** The chain's elements as DER, with their input index; or a failure (also when reading the chain throws: a getter or Proxy trap). */
 function toDerList(chain: unknown): { der: Uint8Array; index: number }[] | VerifyFailure {
+  try {
+    return readDerList(chain);
+  } catch (err) {
+    return malformed(`The chain could not be read (${errorText(err)}); give an array of PEM strings or DER bytes, leaf first.`);
+  }
+}
+
+function readDerList(chain: unknown): { der: Uint8Array; index: number }[] | VerifyFailure {
   if (!Array.isArray(chain)) return malformed('The chain must be an array of certificates (PEM strings or DER bytes), leaf first.');
   if (chain.length === 0) return malformed('No certificate was given: the chain is empty.');
   if (chain.length > INPUT_LIMITS.maxCertificates) {

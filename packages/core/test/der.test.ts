@@ -236,6 +236,11 @@ describe('DER reader: times', () => {
   it('GeneralizedTime: YYYYMMDDHHMMSSZ only, no fractional seconds', () => {
     expect(decodeGeneralizedTime(ascii('20500101000000Z'), 't')).toBe(Date.UTC(2050, 0, 1));
     expect(decodeGeneralizedTime(ascii('99991231235959Z'), 't')).toBe(Date.UTC(9999, 11, 31, 23, 59, 59));
+    // Years 0000–0099 are those years, not 1900–1999 (Date.UTC's two-digit-year rule); 0004 was a leap year.
+    expect(new Date(decodeGeneralizedTime(ascii('00500101000000Z'), 't')).toISOString()).toBe('0050-01-01T00:00:00.000Z');
+    expect(new Date(decodeGeneralizedTime(ascii('00000101000000Z'), 't')).toISOString()).toBe('0000-01-01T00:00:00.000Z');
+    expect(new Date(decodeGeneralizedTime(ascii('00040229120000Z'), 't')).toISOString()).toBe('0004-02-29T12:00:00.000Z');
+    expect(new Date(decodeGeneralizedTime(ascii('00991231235959Z'), 't')).toISOString()).toBe('0099-12-31T23:59:59.000Z');
     expect(() => decodeGeneralizedTime(ascii('20240101000000.5Z'), 't')).toThrow(/no fractional seconds/);
     expect(() => decodeGeneralizedTime(ascii('20240101000000'), 't')).toThrow(DerError);
     expect(() => decodeGeneralizedTime(ascii('202401010000Z'), 't')).toThrow(DerError);

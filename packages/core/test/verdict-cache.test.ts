@@ -100,6 +100,25 @@ describe('createVerdictCache: hits and misses', () => {
     expect(cache.misses).toBe(1);
   });
 
+  it('the same contract for options and chains that throw when read: a typed option error, a MALFORMED result', async () => {
+    const cache = createVerdictCache({ now: clock().now });
+    const throwing = [leaf.der, inter.der];
+    Object.defineProperty(throwing, 1, { get() { throw new Error('boom'); } });
+    const r = await cache.verify(throwing, store);
+    expect(!r.ok && r.code).toBe('MALFORMED');
+    const proxy = new Proxy([leaf.der], { get(t, k) { if (k === '0') throw new Error('boom'); return Reflect.get(t, k); } });
+    expect(await cache.verify(proxy, store)).toMatchObject({ ok: false, code: 'MALFORMED' });
+    await expect(cache.verify([leaf.der, inter.der], store, { get requiredEku(): string { throw new Error('boom'); } })).rejects.toMatchObject({ code: 'ERR_CERTGATE_INVALID_OPTION' });
+    // An element that changes between reads: the key and the verification see the same (first) value.
+    let reads = 0;
+    const shifty = [leaf.der];
+    Object.defineProperty(shifty, 1, { enumerable: true, get: () => (reads++ === 0 ? inter.der : new Uint8Array(300_000)) });
+    const s = await cache.verify(shifty, store);
+    expect(okOrFail(s)).toBe('ok');
+    expect(reads).toBe(1);
+    expect(cache.size).toBe(1);
+  });
+
   it('refuses a store that is not a TrustStore, even one with a matching generation', async () => {
     const cache = createVerdictCache({ now: clock().now });
     await cache.verify([leaf.der, inter.der], store);

@@ -310,11 +310,105 @@ describe('bad options and stores', () => {
     await expect(verifyChain([leaf.pem], {} as TrustStore)).rejects.toThrow(/TrustStore/);
   });
 
+  it('an option that cannot be read, or a name inherited from Object.prototype, is a typed option error too', async () => {
+    const date = new Date(T0);
+    const bads: [string, unknown][] = [
+      ['a getter that throws', { get time() { throw new Error('boom'); } }],
+      ['a Proxy whose ownKeys trap throws', new Proxy({}, { ownKeys() { throw new Error('boom'); } })],
+      ['a Proxy whose get trap throws', new Proxy({ time: date }, { get() { throw new Error('boom'); } })],
+      ['a Date-like object that is not a Date', { time: Object.create(Date.prototype) }],
+      ['a Proxy of a Date', { time: new Proxy(date, {}) }],
+      ['a getter that throws a non-Error without toString', { get time() { throw Object.create(null); } }],
+      ['requiredEku: "toString"', { requiredEku: 'toString' }],
+      ['requiredEku: "__proto__"', { requiredEku: '__proto__' }],
+      ['requiredKeyUsage: ["toString"]', { requiredKeyUsage: ['toString'] }],
+      ['requiredKeyUsage: ["constructor"]', { requiredKeyUsage: ['constructor'] }],
+    ];
+    for (const [what, o] of bads) {
+      await expect(verifyChain([leaf.pem, inter.pem], store, o as VerifyOptions), what).rejects.toSatisfy(
+        (e: unknown) => e instanceof CertgateError && e.code === 'ERR_CERTGATE_INVALID_OPTION',
+      );
+    }
+    // A Date whose own getTime lies is validated at its real instant; a Date subclass is a Date.
+    const lying = Object.assign(new Date(T0), { getTime: () => Number.NaN });
+    expect((await verifyChain([leaf.pem, inter.pem], store, { time: lying })).ok).toBe(true);
+    expect((await verifyChain([leaf.pem, inter.pem], store, { time: new (class extends Date {})(T0) })).ok).toBe(true);
+  });
+
+  it('TrustStore.fromPem / withCrls: options that are wrong or throw when read are ERR_CERTGATE_INVALID_OPTION', () => {
+    const throwingList = new Proxy([] as string[], { get(t, k) { if (k === 'length') throw new Error('boom'); return Reflect.get(t, k); } });
+    const bads: [string, () => unknown][] = [
+      ['a getter that throws', () => TrustStore.fromPem(root.pem, { get crls(): string[] { throw new Error('boom'); } })],
+      ['a Proxy whose get trap throws', () => TrustStore.fromPem(root.pem, new Proxy({}, { get() { throw new Error('boom'); } }))],
+      ['crls a Proxy that throws', () => TrustStore.fromPem(root.pem, { crls: throwingList })],
+      ['withCrls a Proxy that throws', () => store.withCrls(throwingList)],
+      ['crls not an array', () => TrustStore.fromPem(root.pem, { crls: 'x' as unknown as string[] })],
+      ['intermediates not a string', () => TrustStore.fromPem(root.pem, { intermediates: 1 as unknown as string })],
+    ];
+    for (const [what, f] of bads) {
+      expect(f, what).toThrow(expect.objectContaining({ code: 'ERR_CERTGATE_INVALID_OPTION' }));
+    }
+  });
+
   it('TrustStore.fromPem throws only without any PEM certificate block; bad blocks become problems', () => {
     expect(() => TrustStore.fromPem('garbage')).toThrow(CertgateError);
     const s = TrustStore.fromPem(`${root.pem}-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n${inter.keyPem}`);
     expect(s.anchors).toHaveLength(1);
     expect(s.problems.map((p) => p.label)).toEqual(['CERTIFICATE', 'PRIVATE KEY']);
     expect(s.generation).not.toBe(store.generation);
+  });
+});
+
+describe('hostile chains: always a result, never an exception', () => {
+  const throwingElement = (): unknown[] => {
+    const a: unknown[] = [leaf.pem];
+    Object.defineProperty(a, 0, { get() { throw new Error('boom'); } });
+    return a;
+  };
+  const der = (): Uint8Array => leaf.der;
+  const cases: [string, () => unknown, VerificationCode | 'ok', number?][] = [
+    ['null', () => null, 'MALFORMED'],
+    ['undefined', () => undefined, 'MALFORMED'],
+    ['a number', () => 42, 'MALFORMED'],
+    ['one PEM string instead of an array', () => leaf.pem, 'MALFORMED'],
+    ['an array-like object', () => ({ length: 2, 0: leaf.pem, 1: inter.pem }), 'MALFORMED'],
+    ['a sparse array', () => [, inter.pem], 'MALFORMED', 0],
+    ['[null]', () => [null], 'MALFORMED', 0],
+    ['an object with toString', () => [{ toString: () => leaf.pem }, inter.pem], 'MALFORMED', 0],
+    ['a String object', () => [new String(leaf.pem), inter.pem], 'MALFORMED', 0],
+    ['a DataView', () => [new DataView(der().buffer, der().byteOffset, der().byteLength), inter.pem], 'MALFORMED', 0],
+    ['an ArrayBuffer', () => [der().slice().buffer, inter.pem], 'MALFORMED', 0],
+    ['a Uint16Array', () => [new Uint16Array(8), inter.pem], 'MALFORMED', 0],
+    ['a Symbol', () => [Symbol('x')], 'MALFORMED', 0],
+    ['an element whose getter throws', throwingElement, 'MALFORMED'],
+    ['a Proxy whose get trap throws', () => new Proxy([leaf.pem], { get(t, k) { if (k === '0') throw new Error('boom'); return Reflect.get(t, k); } }), 'MALFORMED'],
+    ['10,000 elements', () => new Array(10_000).fill(leaf.pem), 'CHAIN_TOO_LONG'],
+    ['length 2^32 - 1', () => { const a: unknown[] = []; a.length = 2 ** 32 - 1; return a; }, 'CHAIN_TOO_LONG'],
+    ['70 certificates in one PEM string', () => [leaf.pem, inter.pem.repeat(70)], 'CHAIN_TOO_LONG'],
+    ['2 MiB of BEGIN lines without END lines', () => ['-----BEGIN CERTIFICATE-----\n'.repeat(74_000)], 'MALFORMED', 0],
+    ['a string over 2 MiB', () => ['A'.repeat(2 * 1024 * 1024 + 1)], 'MALFORMED', 0],
+    ['an empty Uint8Array', () => [new Uint8Array(0)], 'MALFORMED', 0],
+    ['trailing bytes after the DER', () => [Buffer.concat([der(), Buffer.from([0, 0])]), inter.pem], 'MALFORMED', 0],
+    ['junk around the PEM, CRLF line ends', () => [`junk\r\n${leaf.pem.replace(/\n/g, '\r\n')}junk`, inter.pem.replace(/\n/g, '\r\n')], 'ok'],
+    ['leaf and intermediate in one PEM string', () => [leaf.pem + inter.pem], 'ok'],
+    ['Buffer and Uint8Array', () => [Buffer.from(der()), new Uint8Array(inter.der)], 'ok'],
+    ['a frozen array', () => Object.freeze([leaf.pem, inter.pem]), 'ok'],
+  ];
+  it.each(cases)('%s', async (_what, chain, code, certIndex) => {
+    const r = await verifyChain(chain() as string[], store, at);
+    if (code === 'ok') {
+      expect(r.ok, r.ok ? '' : r.message).toBe(true);
+      return;
+    }
+    expect(Object.keys(r).sort()).toEqual(certIndex === undefined ? ['code', 'message', 'ok'] : ['certIndex', 'code', 'message', 'ok']);
+    expectCode(r, code, certIndex);
+  });
+
+  it('a text over 16 MiB is not read but is not "no block" either: TrustStore.fromPem lists it in problems', () => {
+    const big = root.pem.repeat(Math.ceil((16 * 1024 * 1024 + 1) / root.pem.length));
+    const s = TrustStore.fromPem(big);
+    expect(s.anchors).toHaveLength(0);
+    expect(s.problems).toEqual([{ source: 'anchors', index: 0, label: 'CERTIFICATE', message: expect.stringMatching(/more than the 16777216 certgate reads/) }]);
+    expect(() => TrustStore.fromPem('x'.repeat(16 * 1024 * 1024 + 1))).toThrow(/no PEM CERTIFICATE block/);
   });
 });
