@@ -2,19 +2,29 @@
 /**
  * Break-glass for an operator with shell access:
  *
- *   pnpm --filter @certgate/example-console reset-mode -- --data-dir ./data [--mode optional|disabled]
+ *   pnpm --filter @certgate/example-console reset-mode -- [--data-dir DIR] [--mode optional|disabled]
  *
  * Lowers the stored mTLS mode (default `optional`) through the settings store (a version bump and an
  * audit event, actor "break-glass (reset-mode)"). A running console picks the change up within a
  * second. When the settings file is unreadable, it is kept aside and replaced by `disabled`.
+ *
+ * A relative `--data-dir` (or CERTGATE_DATA_DIR) is resolved from the directory the command was typed
+ * in (`INIT_CWD`, which pnpm and npm set: they run the script inside examples/console), else from the
+ * current directory. A directory without a settings file is refused (exit 1): there is nothing to
+ * reset there, and writing a fresh state would let a mistyped path look like a successful reset.
  */
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createController, createFileAuditLog, createFileSettingsStore } from '@certgate/core';
+
+/** The file store's settings file (its default name, which the console uses). */
+const SETTINGS_FILE = 'mtls-settings.json';
 
 /** @param {string[]} argv */
 export async function resetMode(argv) {
   let dataDir = process.env.CERTGATE_DATA_DIR || fileURLToPath(new URL('../data', import.meta.url));
+  const base = process.env.INIT_CWD || process.cwd();
   let mode = 'optional';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -26,7 +36,10 @@ export async function resetMode(argv) {
     } else return { code: 2, message: `unknown argument ${JSON.stringify(a)}; usage: reset-mode [--data-dir DIR] [--mode optional|disabled]` };
   }
   if (mode !== 'optional' && mode !== 'disabled') return { code: 2, message: '--mode must be optional or disabled' };
-  const dir = resolve(dataDir);
+  const dir = isAbsolute(dataDir) ? dataDir : resolve(base, dataDir);
+  if (!existsSync(join(dir, SETTINGS_FILE))) {
+    return { code: 1, message: `reset-mode: ${dir} holds no console settings (${SETTINGS_FILE}); nothing was changed. Give the console's data directory with --data-dir (or CERTGATE_DATA_DIR).` };
+  }
   const store = await createFileSettingsStore({ dir, pollIntervalMs: 0 });
   const controller = await createController({ store, audit: createFileAuditLog({ path: join(dir, 'audit.jsonl') }), onProblem: () => {} });
   try {

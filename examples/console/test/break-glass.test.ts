@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCa, type TestCa, type TestCertificate } from '@certgate/core/testing';
@@ -36,9 +36,9 @@ async function enforceWithAdmin(): Promise<number> {
   return r1.json.version;
 }
 
-function runReset(args: string[]): Promise<{ code: number; out: string }> {
+function runReset(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [resetScript, ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [resetScript, ...args], { timeout: 30_000, ...opts }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` });
     });
   });
@@ -89,6 +89,28 @@ describe('break-glass', () => {
     expect(off.code).toBe(0);
     await eventually(async () => (await call('GET', '/api/settings/mtls')).json?.mode === 'disabled', 'disabled');
     expect((await runReset(['--data-dir', dir, '--mode', 'enforced'])).code).toBe(2);
+  });
+
+  it('reset-mode resolves a relative --data-dir from where the command was typed (INIT_CWD), and refuses a directory without console settings', async () => {
+    const dir = tempDir();
+    await start(dir);
+    await enforceWithAdmin();
+    // As pnpm runs it: inside examples/console, INIT_CWD = the operator's directory.
+    const scriptDir = join(here, '..');
+    const env = { ...process.env, INIT_CWD: dirname(dir) };
+    delete env.CERTGATE_DATA_DIR;
+    const r = await runReset(['--data-dir', basename(dir)], { cwd: scriptDir, env });
+    expect(r.out).toContain(`mTLS mode is now optional`);
+    expect(r.out).toContain(dir);
+    expect(r.code).toBe(0);
+    await eventually(async () => (await call('GET', '/api/settings/mtls')).json?.mode === 'optional', 'reset seen');
+
+    // A mistyped directory: refused, nothing written there.
+    const wrong = join(dirname(dir), `${basename(dir)}-typo`);
+    const bad = await runReset(['--data-dir', basename(wrong)], { cwd: scriptDir, env });
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain(`${wrong} holds no console settings (mtls-settings.json); nothing was changed`);
+    expect(existsSync(wrong)).toBe(false);
   });
 
   it('a corrupt settings file: the console fails closed (403 for everyone); reset-mode repairs it and keeps the old file', async () => {
