@@ -8,7 +8,7 @@ import type { OcspClient } from './revocation/ocsp.js';
 
 /**
  * Stable verification codes. They are public API: renaming one is a breaking change.
- * Every code is listed with its meaning in `docs/reference/codes.md`.
+ * Every code is listed with its meaning in `docs/codes.md`.
  */
 export type VerificationCode =
   | 'EXPIRED'
@@ -93,10 +93,11 @@ export interface VerifyOptions {
   anyPolicyInhibit?: boolean;
   /**
    * Maximum number of intermediate certificates between the leaf and the trust anchor
-   * (x509-limbo's `max_chain_depth`). Default 8; at most 32.
+   * (x509-limbo's `max_chain_depth`). Default 8; an integer from 0 to 255 (a path holds at most 34
+   * certificates whatever the value, so above 32 it changes nothing).
    */
   maxDepth?: number;
-  /** Clock-skew allowance applied to notBefore/notAfter, in seconds. Default 0. */
+  /** Clock-skew allowance applied to notBefore/notAfter, in seconds. Default 0; at most 86400 (one day). */
   clockToleranceSec?: number;
   /**
    * Accept SHA-1 signatures and RSA/DSA keys under 2048 bits. Default false (they give
