@@ -185,6 +185,8 @@ function lastXfccElement(s: string): Map<string, string> {
       i++;
     } else if (i < n) throw new Malformed('x-forwarded-client-cert: expected ";" or "," between fields');
   }
+  // A trailing "," leaves an element with no field: garbled, not "the proxy saw no certificate".
+  if (cur.size === 0) throw new Malformed('x-forwarded-client-cert: an empty element (a trailing ",")');
   elements.push(cur);
   return elements[elements.length - 1]!;
 }

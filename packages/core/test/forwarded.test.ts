@@ -117,6 +117,8 @@ describe('createForwardedCertificates: bad headers from a trusted proxy', () => 
     ['rfc9440', { 'client-cert-chain': ':QUJD:' }, /without client-cert/],
     ['envoy-xfcc', { 'x-forwarded-client-cert': 'By=spiffe://x;Cert="unterminated' }, /unterminated/],
     ['envoy-xfcc', { 'x-forwarded-client-cert': 'ByNoValue' }, /has no value/],
+    // A trailing "," ends in an element with no field: garbled, not "the nearest proxy saw no certificate".
+    ['envoy-xfcc', { 'x-forwarded-client-cert': `Hash=abc;Cert="${encodeURIComponent('x')}",` }, /an empty element/],
     ['traefik', { 'x-forwarded-tls-client-cert': 'a b' }, /not base64/],
   ];
   for (const [format, headers, message] of cases) {
