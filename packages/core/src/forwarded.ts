@@ -89,26 +89,31 @@ function trustList(cidrs: readonly string[]): BlockList {
   for (const c of cidrs) {
     if (typeof c !== 'string') invalid('"trustedProxies" must be an array of IP addresses or CIDRs');
     const [addrRaw, prefixRaw, extra] = c.trim().split('/');
+    if (addrRaw?.includes('%')) invalid(`"${c}": an IPv6 zone id (%...) is not supported (BlockList ignores it, so it would trust the address on every interface)`);
     const addr = unmapped(addrRaw ?? '');
+    const mapped = addr !== addrRaw;
     const family = isIP(addr);
     if (family === 0 || extra !== undefined) invalid(`"${c}" is not an IP address or CIDR`);
     const type = family === 4 ? 'ipv4' : 'ipv6';
-    const max = family === 4 ? 32 : 128;
     if (prefixRaw === undefined) {
       list.addAddress(addr, type);
       continue;
     }
-    if (!/^\d{1,3}$/.test(prefixRaw) || Number(prefixRaw) > max) invalid(`"${c}": the prefix length must be 0 to ${max}`);
-    list.addSubnet(addr, Number(prefixRaw), type);
+    // An IPv4-mapped CIDR is an IPv6 prefix: ::ffff:10.0.0.0/104 is 10.0.0.0/8.
+    const [min, max] = mapped ? [96, 128] : [0, family === 4 ? 32 : 128];
+    if (!/^\d{1,3}$/.test(prefixRaw) || Number(prefixRaw) < min || Number(prefixRaw) > max) invalid(`"${c}": the prefix length must be ${min} to ${max}`);
+    list.addSubnet(addr, Number(prefixRaw) - (mapped ? 96 : 0), type);
   }
   return list;
 }
 
 /** The header's value(s) as one string (repeated headers joined by `,`, as HTTP folds them), or null. */
 function headerValue(headers: ForwardedRequest['headers'], name: string): string | null {
-  const v = headers[name];
-  if (v === undefined) return null;
-  const s = Array.isArray(v) ? v.join(',') : v;
+  // Own properties only: a header option such as "constructor" must not read Object.prototype.
+  const v: unknown = Object.prototype.hasOwnProperty.call(headers, name) ? headers[name] : undefined;
+  if (v === undefined || v === null) return null;
+  // Anything but text (not from Node's parser, but a hand-built request may hold it) is undecodable: "?".
+  const s = typeof v === 'string' ? v : Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : '?')).join(',') : '?';
   return s.trim() === '' ? null : s;
 }
 

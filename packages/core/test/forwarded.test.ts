@@ -98,6 +98,32 @@ describe('createForwardedCertificates: who is believed', () => {
     expect(src.ignored).toBe(10);
   });
 
+  it('an IPv4-mapped CIDR is an IPv6 prefix (::ffff:10.0.0.0/104 is 10.0.0.0/8), never reread as an IPv4 one', () => {
+    const src = createForwardedCertificates({ trustedProxies: ['::ffff:10.0.0.0/104', '::ffff:192.0.2.0/128'], format: 'haproxy' });
+    const headers = { 'x-ssl-client-der': b64(pki.client.der) };
+    const trusted = (a: string) => src.read({ remoteAddress: a, headers: { ...headers } }).trusted;
+    expect(['10.200.0.1', '::ffff:10.0.0.9', '192.0.2.0'].map(trusted)).toEqual([true, true, true]);
+    expect(['11.0.0.1', '192.0.2.1', '::1'].map(trusted)).toEqual([false, false, false]);
+    // Under 96 it would cover more than the IPv4 space (or not what was meant): refused, as is a zone id.
+    for (const c of ['::ffff:127.0.0.1/8', '::ffff:10.0.0.0/95', '::ffff:10.0.0.0/129', 'fe80::1%eth0', 'fe80::%eth0/64']) {
+      expect(() => createForwardedCertificates({ trustedProxies: [c], format: 'nginx' }), c).toThrow(expect.objectContaining({ code: 'ERR_CERTGATE_INVALID_OPTION' }));
+    }
+  });
+
+  it('a header option naming an Object.prototype member, or a value that is not text, is read as data, never thrown on', () => {
+    for (const header of ['constructor', '__proto__', 'toString']) {
+      const src = createForwardedCertificates({ trustedProxies: ['127.0.0.1'], format: 'haproxy', header });
+      expect(src.read({ remoteAddress: '127.0.0.1', headers: {} }), header).toEqual({ trusted: true, chain: null, problem: null });
+      expect(src.read({ remoteAddress: '10.0.0.1', headers: {} }), header).toEqual({ trusted: false, ignored: false });
+    }
+    const src = createForwardedCertificates({ trustedProxies: ['127.0.0.1'], format: 'haproxy' });
+    for (const v of [42, {}, [null, 7]]) {
+      const r = src.read({ remoteAddress: '127.0.0.1', headers: { 'x-ssl-client-der': v as never } });
+      expect(r.trusted && r.problem, JSON.stringify(v)).toMatch(/not base64/);
+    }
+    expect(src.malformed).toBe(3);
+  });
+
   it('one answer and one count per request, however many handlers ask', () => {
     const src = createForwardedCertificates({ trustedProxies: ['127.0.0.1'], format: 'haproxy' });
     const request = { remoteAddress: '10.9.9.9', headers: { 'x-ssl-client-der': b64(pki.client.der) } };
