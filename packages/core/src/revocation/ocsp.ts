@@ -144,7 +144,7 @@ export interface ParsedOcspResponse {
   /** extnValue contents of the nonce extension, or null. */
   nonce: Uint8Array | null;
   unknownCritical: string[];
-  /** The first {@link OCSP_LIMITS}.maxResponderCandidates certificates of `certs` that parse. */
+  /** Those of the first {@link OCSP_LIMITS}.maxResponderCandidates elements of `certs` that parse. */
   certs: ParsedCertificate[];
 }
 
@@ -231,9 +231,12 @@ function parseBasic(r: DerReader): ParsedOcspResponse {
   if (certsR) {
     const list = certsR.enter(Tag.SEQUENCE, 'certs');
     certsR.end('certs');
+    // Only the first few elements are parsed (the documented bound): counting only those that parse let a
+    // response of 64 KiB of tiny non-certificates cost tens of thousands of failed parses.
+    let examined = 0;
     while (!list.atEnd) {
       const c = list.readFull(Tag.SEQUENCE, 'certs Certificate');
-      if (certs.length >= OCSP_LIMITS.maxResponderCandidates) continue;
+      if (examined++ >= OCSP_LIMITS.maxResponderCandidates) continue;
       try {
         certs.push(parseCertificate(c));
       } catch {
