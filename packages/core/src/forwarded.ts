@@ -10,6 +10,7 @@
  * other, never taken on the proxy's word (no "verified" flag is read). A header that cannot be decoded
  * is a malformed certificate (denied in `enforced`), not "no certificate".
  */
+import { createHash } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 import { CertgateError } from './errors.js';
 import { readPemBlocks } from './pem.js';
@@ -158,6 +159,8 @@ function sfBinaryList(s: string, what: string): Uint8Array[] {
  * Envoy's XFCC: comma-separated elements, one per proxy (the nearest last); each `key=value` pairs
  * separated by `;`, values optionally double-quoted (quotes may hold `,` and `;`, `\"` escapes).
  */
+const XFCC_ONCE = new Set(['hash', 'cert', 'chain', 'subject']);
+
 function lastXfccElement(s: string): Map<string, string> {
   const elements: Map<string, string>[] = [];
   let cur = new Map<string, string>();
@@ -181,7 +184,11 @@ function lastXfccElement(s: string): Map<string, string> {
     } else {
       while (i < n && s[i] !== ';' && s[i] !== ',') value += s[i++];
     }
-    cur.set(key.trim().toLowerCase(), value.trim());
+    const k = key.trim().toLowerCase();
+    // Envoy writes the client's URI and DNS SANs unescaped: a SAN holding ';Cert="..."' would add a field.
+    // These fields appear once per element; a repeat is an injection (or garbage), never a second answer.
+    if (XFCC_ONCE.has(k) && cur.has(k)) throw new Malformed(`x-forwarded-client-cert: "${key.trim().slice(0, 40)}" appears twice in one element`);
+    cur.set(k, value.trim());
     while (i < n && (s[i] === ' ' || s[i] === '\t')) i++;
     if (s[i] === ';') i++;
     else if (s[i] === ',') {
@@ -251,9 +258,15 @@ export function createForwardedCertificates(options: ForwardedCertificatesOption
         const el = lastXfccElement(value);
         const chain = el.get('chain');
         const cert = el.get('cert');
-        if (chain) return pemChain(percentDecoded(chain, 'x-forwarded-client-cert Chain'), 'x-forwarded-client-cert Chain');
-        if (cert) return pemChain(percentDecoded(cert, 'x-forwarded-client-cert Cert'), 'x-forwarded-client-cert Cert');
-        return null; // the proxy's element carries no certificate: the client sent none
+        const what = chain ? 'x-forwarded-client-cert Chain' : 'x-forwarded-client-cert Cert';
+        const certs = chain || cert ? pemChain(percentDecoded((chain || cert)!, what), what) : null;
+        // Envoy's Hash is the SHA-256 of the client's certificate: a Chain (or Cert) that is not the one
+        // hashed was not written by Envoy (e.g. a Chain field injected through a SAN next to Envoy's Cert).
+        const hash = el.get('hash');
+        if (certs && hash !== undefined && hash.toLowerCase() !== createHash('sha256').update(certs[0]!).digest('hex')) {
+          throw new Malformed(`x-forwarded-client-cert: its Hash is not the SHA-256 of the certificate in its ${chain ? 'Chain' : 'Cert'}`);
+        }
+        return certs; // null: the proxy's element carries no certificate, the client sent none
       }
       case 'rfc9440': {
         const leaf = sfBinaryList(value, 'client-cert');

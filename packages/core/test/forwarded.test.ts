@@ -3,6 +3,7 @@
  * from trusted proxy addresses, decoded per format, bounded, and validated like any other chain.
  */
 import 'reflect-metadata';
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FORWARDED_HEADERS, FORWARDED_LIMITS, TrustStore, createForwardedCertificates, verifyChain, type ForwardedFormat } from '@certgate/core';
@@ -16,6 +17,8 @@ beforeAll(async () => {
 const b64 = (der: Uint8Array) => Buffer.from(der).toString('base64');
 /** nginx's $ssl_client_escaped_cert and AWS ALB: the PEM, percent-encoded. */
 const escaped = (pem: string) => encodeURIComponent(pem);
+/** Envoy's Hash: the SHA-256 of the client's certificate, hex. */
+const sha256 = (der: Uint8Array) => createHash('sha256').update(der).digest('hex');
 const same = (a: Uint8Array[] | null, b: Uint8Array[]) => expect(a?.map(b64)).toEqual(b.map(b64));
 
 /** How each proxy writes leaf + intermediate (nginx forwards the leaf only; so do HAProxy and Cloudflare here). */
@@ -31,7 +34,7 @@ function encoded(format: ForwardedFormat): { headers: Record<string, string>; ch
       return {
         headers: {
           // an element added by a proxy further out, then ours (the last)
-          'x-forwarded-client-cert': `By=spiffe://outer;Hash=00,By=spiffe://edge;Hash=abc;Subject="CN=x, O=a;b";Chain="${escaped(leaf.pem + inter.pem)}";URI=spiffe://client`,
+          'x-forwarded-client-cert': `By=spiffe://outer;Hash=00,By=spiffe://edge;Hash=${sha256(leaf.der)};Subject="CN=x, O=a;b";Chain="${escaped(leaf.pem + inter.pem)}";URI=spiffe://client`,
         },
         chain: 'both',
       };
@@ -70,6 +73,28 @@ describe('createForwardedCertificates: formats', () => {
     expect(r1).toEqual({ trusted: true, chain: null, problem: null });
     const r2 = src.read({ remoteAddress: '127.0.0.1', headers: { 'x-forwarded-client-cert': `By=spiffe://edge;Cert="${escaped(pki.client.pem)}"` } });
     same(r2.trusted ? r2.chain : null, [pki.client.der]);
+  });
+
+  it('Envoy: fields injected through an unescaped URI/DNS SAN (a repeated Cert/Chain/Hash/Subject, a Chain that is not the hashed certificate) are MALFORMED, never the chain', () => {
+    const src = createForwardedCertificates({ trustedProxies: ['127.0.0.1'], format: 'envoy-xfcc' });
+    const mine = escaped(pki.client.pem);
+    const victim = escaped(pki.intermediate.pem); // any certificate the attacker has a copy of
+    const read = (xfcc: string) => src.read({ remoteAddress: '127.0.0.1', headers: { 'x-forwarded-client-cert': xfcc } });
+    // What Envoy writes for a client certificate whose URI SAN is 'spiffe://x;Cert="<victim>"' (or ';Chain=…', ';Hash=…'):
+    for (const xfcc of [
+      `Hash=${sha256(pki.client.der)};Cert="${mine}";URI=spiffe://x;Cert="${victim}"`,
+      `Hash=${sha256(pki.client.der)};Cert="${mine}";URI=spiffe://x;Hash=${sha256(pki.intermediate.der)};Chain="${victim}"`,
+      `Hash=${sha256(pki.client.der)};Cert="${mine}";URI=spiffe://x;Chain="${victim}"`,
+      `Hash=${sha256(pki.client.der)};Subject="CN=a";Subject="CN=b";Cert="${mine}"`,
+    ]) {
+      const r = read(xfcc);
+      expect(r.trusted && r.problem, xfcc.slice(0, 120)).toMatch(/appears twice in one element|Hash is not the SHA-256/);
+      expect(r.trusted && r.chain).toEqual([new Uint8Array(0)]);
+    }
+    expect(src.malformed).toBe(4);
+    // Repeated URI and DNS fields are Envoy's own (one per SAN); an upper-case Hash is the same hash.
+    const ok = read(`Hash=${sha256(pki.client.der).toUpperCase()};Cert="${mine}";URI=spiffe://a;URI=spiffe://b;DNS=a.example;DNS=b.example`);
+    same(ok.trusted ? ok.chain : null, [pki.client.der]);
   });
 
   it('a header name of your own (nginx, HAProxy …) and repeated header lines', () => {
