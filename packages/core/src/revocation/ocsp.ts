@@ -120,6 +120,11 @@ export interface OcspQuery {
   timeMs: number;
   clockToleranceMs: number;
   allowWeak: boolean;
+  /**
+   * The real clock when the verification began. A responder that signs on demand stamps thisUpdate with the
+   * moment it answers, after `timeMs`: the time since then is allowed on top of the clock tolerance.
+   */
+  startedMs?: number;
 }
 
 interface SingleResponse {
@@ -430,7 +435,8 @@ export function evaluateOcspResponse(resp: ParsedOcspResponse, q: OcspQuery): Oc
   if (sr.unknownCritical.length > 0) return unknown(`its answer has a critical extension certgate does not process (${sr.unknownCritical.join(', ')})`);
   const t = q.timeMs;
   const tol = q.clockToleranceMs;
-  if (sr.thisUpdate > t + tol) return unknown(`its thisUpdate ${iso(sr.thisUpdate)} is in the future`);
+  const elapsed = q.startedMs === undefined ? 0 : Math.max(0, Date.now() - q.startedMs);
+  if (sr.thisUpdate > t + tol + elapsed) return unknown(`its thisUpdate ${iso(sr.thisUpdate)} is in the future`);
   if (sr.nextUpdate !== null && sr.nextUpdate < t - tol) return unknown(`it is out of date (its nextUpdate ${iso(sr.nextUpdate)} has passed)`);
   if (sr.nextUpdate === null && sr.thisUpdate < t - tol - OCSP_LIMITS.maxAgeWithoutNextUpdateMs) {
     return unknown(`it has no nextUpdate and its thisUpdate ${iso(sr.thisUpdate)} is more than a day old`);
