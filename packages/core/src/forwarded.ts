@@ -10,6 +10,7 @@
  * other, never taken on the proxy's word (no "verified" flag is read). A header that cannot be decoded
  * is a malformed certificate (denied in `enforced`), not "no certificate".
  */
+import { createHash } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 import { CertgateError } from './errors.js';
 import { readPemBlocks } from './pem.js';
@@ -89,26 +90,31 @@ function trustList(cidrs: readonly string[]): BlockList {
   for (const c of cidrs) {
     if (typeof c !== 'string') invalid('"trustedProxies" must be an array of IP addresses or CIDRs');
     const [addrRaw, prefixRaw, extra] = c.trim().split('/');
+    if (addrRaw?.includes('%')) invalid(`"${c}": an IPv6 zone id (%...) is not supported (BlockList ignores it, so it would trust the address on every interface)`);
     const addr = unmapped(addrRaw ?? '');
+    const mapped = addr !== addrRaw;
     const family = isIP(addr);
     if (family === 0 || extra !== undefined) invalid(`"${c}" is not an IP address or CIDR`);
     const type = family === 4 ? 'ipv4' : 'ipv6';
-    const max = family === 4 ? 32 : 128;
     if (prefixRaw === undefined) {
       list.addAddress(addr, type);
       continue;
     }
-    if (!/^\d{1,3}$/.test(prefixRaw) || Number(prefixRaw) > max) invalid(`"${c}": the prefix length must be 0 to ${max}`);
-    list.addSubnet(addr, Number(prefixRaw), type);
+    // An IPv4-mapped CIDR is an IPv6 prefix: ::ffff:10.0.0.0/104 is 10.0.0.0/8.
+    const [min, max] = mapped ? [96, 128] : [0, family === 4 ? 32 : 128];
+    if (!/^\d{1,3}$/.test(prefixRaw) || Number(prefixRaw) < min || Number(prefixRaw) > max) invalid(`"${c}": the prefix length must be ${min} to ${max}`);
+    list.addSubnet(addr, Number(prefixRaw) - (mapped ? 96 : 0), type);
   }
   return list;
 }
 
 /** The header's value(s) as one string (repeated headers joined by `,`, as HTTP folds them), or null. */
 function headerValue(headers: ForwardedRequest['headers'], name: string): string | null {
-  const v = headers[name];
-  if (v === undefined) return null;
-  const s = Array.isArray(v) ? v.join(',') : v;
+  // Own properties only: a header option such as "constructor" must not read Object.prototype.
+  const v: unknown = Object.prototype.hasOwnProperty.call(headers, name) ? headers[name] : undefined;
+  if (v === undefined || v === null) return null;
+  // Anything but text (not from Node's parser, but a hand-built request may hold it) is undecodable: "?".
+  const s = typeof v === 'string' ? v : Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : '?')).join(',') : '?';
   return s.trim() === '' ? null : s;
 }
 
@@ -153,6 +159,8 @@ function sfBinaryList(s: string, what: string): Uint8Array[] {
  * Envoy's XFCC: comma-separated elements, one per proxy (the nearest last); each `key=value` pairs
  * separated by `;`, values optionally double-quoted (quotes may hold `,` and `;`, `\"` escapes).
  */
+const XFCC_ONCE = new Set(['hash', 'cert', 'chain', 'subject']);
+
 function lastXfccElement(s: string): Map<string, string> {
   const elements: Map<string, string>[] = [];
   let cur = new Map<string, string>();
@@ -176,7 +184,11 @@ function lastXfccElement(s: string): Map<string, string> {
     } else {
       while (i < n && s[i] !== ';' && s[i] !== ',') value += s[i++];
     }
-    cur.set(key.trim().toLowerCase(), value.trim());
+    const k = key.trim().toLowerCase();
+    // Envoy writes the client's URI and DNS SANs unescaped: a SAN holding ';Cert="..."' would add a field.
+    // These fields appear once per element; a repeat is an injection (or garbage), never a second answer.
+    if (XFCC_ONCE.has(k) && cur.has(k)) throw new Malformed(`x-forwarded-client-cert: "${key.trim().slice(0, 40)}" appears twice in one element`);
+    cur.set(k, value.trim());
     while (i < n && (s[i] === ' ' || s[i] === '\t')) i++;
     if (s[i] === ';') i++;
     else if (s[i] === ',') {
@@ -185,6 +197,8 @@ function lastXfccElement(s: string): Map<string, string> {
       i++;
     } else if (i < n) throw new Malformed('x-forwarded-client-cert: expected ";" or "," between fields');
   }
+  // A trailing "," leaves an element with no field: garbled, not "the proxy saw no certificate".
+  if (cur.size === 0) throw new Malformed('x-forwarded-client-cert: an empty element (a trailing ",")');
   elements.push(cur);
   return elements[elements.length - 1]!;
 }
@@ -244,9 +258,15 @@ export function createForwardedCertificates(options: ForwardedCertificatesOption
         const el = lastXfccElement(value);
         const chain = el.get('chain');
         const cert = el.get('cert');
-        if (chain) return pemChain(percentDecoded(chain, 'x-forwarded-client-cert Chain'), 'x-forwarded-client-cert Chain');
-        if (cert) return pemChain(percentDecoded(cert, 'x-forwarded-client-cert Cert'), 'x-forwarded-client-cert Cert');
-        return null; // the proxy's element carries no certificate: the client sent none
+        const what = chain ? 'x-forwarded-client-cert Chain' : 'x-forwarded-client-cert Cert';
+        const certs = chain || cert ? pemChain(percentDecoded((chain || cert)!, what), what) : null;
+        // Envoy's Hash is the SHA-256 of the client's certificate: a Chain (or Cert) that is not the one
+        // hashed was not written by Envoy (e.g. a Chain field injected through a SAN next to Envoy's Cert).
+        const hash = el.get('hash');
+        if (certs && hash !== undefined && hash.toLowerCase() !== createHash('sha256').update(certs[0]!).digest('hex')) {
+          throw new Malformed(`x-forwarded-client-cert: its Hash is not the SHA-256 of the certificate in its ${chain ? 'Chain' : 'Cert'}`);
+        }
+        return certs; // null: the proxy's element carries no certificate, the client sent none
       }
       case 'rfc9440': {
         const leaf = sfBinaryList(value, 'client-cert');

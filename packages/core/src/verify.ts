@@ -80,6 +80,8 @@ type ResolvedOptions = ResolvedVerifyOptions & {
   revocation: 'off' | 'soft' | 'hard' | undefined;
   crlFetcher: CrlFetcher | undefined;
   ocspClient: OcspClient | undefined;
+  /** The real clock when the options were read: how long OCSP requests took is measured from it. */
+  startedMs: number;
 };
 
 /**
@@ -105,7 +107,8 @@ function resolveOptions(options: VerifyOptions | undefined): ResolvedOptions {
     }
   }
   const o = options;
-  let timeMs = Date.now();
+  const startedMs = Date.now();
+  let timeMs = startedMs;
   if (o.time !== undefined) {
     // The intrinsic getTime, read once: a Date whose own getTime was replaced cannot pass one instant to the check and another to the validation.
     timeMs = o.time instanceof Date ? Date.prototype.getTime.call(o.time) : Number.NaN;
@@ -152,6 +155,7 @@ function resolveOptions(options: VerifyOptions | undefined): ResolvedOptions {
   return {
     crlFetcher: o.crlFetcher,
     ocspClient: o.ocspClient,
+    startedMs,
     timeMs,
     requiredEkuOid,
     requiredKeyUsage,
@@ -262,14 +266,14 @@ function ocspUrl(cert: ParsedCertificate): string | null {
  * anchor excluded), each asked at its own authorityInfoAccess address, at most
  * {@link MAX_OCSP_REQUESTS_PER_VERIFICATION}; keyed by {@link ocspKey}.
  */
-async function ocspAnswers(client: OcspClient, full: readonly ParsedCertificate[], opts: ResolvedVerifyOptions): Promise<Map<string, OcspAnswer>> {
+async function ocspAnswers(client: OcspClient, full: readonly ParsedCertificate[], opts: ResolvedOptions): Promise<Map<string, OcspAnswer>> {
   const asks: Promise<[string, OcspAnswer]>[] = [];
   for (let i = 0; i + 1 < full.length && asks.length < MAX_OCSP_REQUESTS_PER_VERIFICATION; i++) {
     const cert = full[i]!;
     const issuer = full[i + 1]!;
     const url = ocspUrl(cert);
     if (url === null) continue;
-    const q = { cert, issuer, url, timeMs: opts.timeMs, clockToleranceMs: opts.clockToleranceMs, allowWeak: opts.allowWeakAlgorithms };
+    const q = { cert, issuer, url, timeMs: opts.timeMs, clockToleranceMs: opts.clockToleranceMs, allowWeak: opts.allowWeakAlgorithms, startedMs: opts.startedMs };
     asks.push(queryOcsp(client, q).then((a): [string, OcspAnswer] => [ocspKey(cert, issuer), a]));
   }
   return new Map(await Promise.all(asks));

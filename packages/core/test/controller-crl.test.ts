@@ -23,6 +23,7 @@ import {
   type SettingsStore,
 } from '@certgate/core';
 import { createCa, type TestCa, type TestCertificate, type TestCrl } from '@certgate/core/testing';
+import { MAX_CRL_PEM } from '../src/settings/store.js';
 
 const HOUR = 3600_000;
 let ca: TestCa;
@@ -110,6 +111,17 @@ describe('crlPem in a save', () => {
     expect(s.ok && s.state.version).toBe(1);
     expect(s.ok && s.state.crlPem).toBeUndefined();
     expect((await audit.recent()).filter((e) => e.code === 'CRL_INVALID')).toHaveLength(cases.length);
+  });
+
+  it('a CRL text longer than the store keeps (MAX_CRL_PEM) is CRL_TOO_LARGE in a save and a preview, not a failed write (SETTINGS_UNAVAILABLE)', async () => {
+    const { c, store } = await make();
+    expect((await c.save({ enabled: true, enforce: false, caPem: ca.pem }, as(null))).ok).toBe(true);
+    const big = crlEmpty.pem + ' '.repeat(MAX_CRL_PEM); // lints fine: text around the block is ignored
+    const r = await c.save({ enabled: true, enforce: false, crlPem: big }, as(null));
+    expect(r).toMatchObject({ ok: false, refusal: { code: 'CRL_INVALID', problems: [expect.objectContaining({ code: 'CRL_TOO_LARGE' })] } });
+    if (!r.ok) expect(changeResponse(r).status).toBe(400);
+    expect((await store.get()).version).toBe(1);
+    expect(await c.preview({ crlPem: big })).toMatchObject({ ok: false, refusal: { code: 'CRL_INVALID' } });
   });
 
   it('CRLs without any CA → CA_REQUIRED', async () => {

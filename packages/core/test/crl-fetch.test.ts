@@ -103,6 +103,22 @@ describe('verifyChain with a crlFetcher', () => {
     expect((hits.get('/ca.crl') ?? 0) - before).toBe(2);
   });
 
+  it('a CRL already past its nextUpdate at the distribution point is fetched again only after failureRetryMs, not on every verification', async () => {
+    let t = Date.now();
+    const crlFetcher = createCrlFetcher({ now: () => t, failureRetryMs: 60_000 });
+    const stale = await ca.createCrl({ thisUpdate: new Date(Date.now() - 48 * HOUR), nextUpdate: new Date(Date.now() - 24 * HOUR), revoked: [] });
+    routes.set('/stale.crl', [200, stale.der]);
+    const leaf = await ca.issue({ subject: 'CN=stale dp', crlDistributionPoints: [`${base}/stale.crl`] });
+    for (let i = 0; i < 3; i++) {
+      expect(await verifyChain([leaf.der], store(), { crlFetcher, revocation: 'hard' })).toMatchObject({ ok: false, code: 'REVOCATION_UNKNOWN' });
+    }
+    expect(hits.get('/stale.crl')).toBe(1);
+    expect(crlFetcher.fetches).toBe(1);
+    t += 61_000;
+    await verifyChain([leaf.der], store(), { crlFetcher });
+    expect(hits.get('/stale.crl')).toBe(2);
+  });
+
   it('bounded: too large, too slow, a redirect, not a CRL, a scheme other than http(s), allowUrl', async () => {
     routes.set('/big', [200, new Uint8Array(4096)]);
     routes.set('/slow', () => {}); // never answers

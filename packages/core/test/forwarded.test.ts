@@ -3,6 +3,7 @@
  * from trusted proxy addresses, decoded per format, bounded, and validated like any other chain.
  */
 import 'reflect-metadata';
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FORWARDED_HEADERS, FORWARDED_LIMITS, TrustStore, createForwardedCertificates, verifyChain, type ForwardedFormat } from '@certgate/core';
@@ -16,6 +17,8 @@ beforeAll(async () => {
 const b64 = (der: Uint8Array) => Buffer.from(der).toString('base64');
 /** nginx's $ssl_client_escaped_cert and AWS ALB: the PEM, percent-encoded. */
 const escaped = (pem: string) => encodeURIComponent(pem);
+/** Envoy's Hash: the SHA-256 of the client's certificate, hex. */
+const sha256 = (der: Uint8Array) => createHash('sha256').update(der).digest('hex');
 const same = (a: Uint8Array[] | null, b: Uint8Array[]) => expect(a?.map(b64)).toEqual(b.map(b64));
 
 /** How each proxy writes leaf + intermediate (nginx forwards the leaf only; so do HAProxy and Cloudflare here). */
@@ -31,7 +34,7 @@ function encoded(format: ForwardedFormat): { headers: Record<string, string>; ch
       return {
         headers: {
           // an element added by a proxy further out, then ours (the last)
-          'x-forwarded-client-cert': `By=spiffe://outer;Hash=00,By=spiffe://edge;Hash=abc;Subject="CN=x, O=a;b";Chain="${escaped(leaf.pem + inter.pem)}";URI=spiffe://client`,
+          'x-forwarded-client-cert': `By=spiffe://outer;Hash=00,By=spiffe://edge;Hash=${sha256(leaf.der)};Subject="CN=x, O=a;b";Chain="${escaped(leaf.pem + inter.pem)}";URI=spiffe://client`,
         },
         chain: 'both',
       };
@@ -72,6 +75,28 @@ describe('createForwardedCertificates: formats', () => {
     same(r2.trusted ? r2.chain : null, [pki.client.der]);
   });
 
+  it('Envoy: fields injected through an unescaped URI/DNS SAN (a repeated Cert/Chain/Hash/Subject, a Chain that is not the hashed certificate) are MALFORMED, never the chain', () => {
+    const src = createForwardedCertificates({ trustedProxies: ['127.0.0.1'], format: 'envoy-xfcc' });
+    const mine = escaped(pki.client.pem);
+    const victim = escaped(pki.intermediate.pem); // any certificate the attacker has a copy of
+    const read = (xfcc: string) => src.read({ remoteAddress: '127.0.0.1', headers: { 'x-forwarded-client-cert': xfcc } });
+    // What Envoy writes for a client certificate whose URI SAN is 'spiffe://x;Cert="<victim>"' (or ';Chain=…', ';Hash=…'):
+    for (const xfcc of [
+      `Hash=${sha256(pki.client.der)};Cert="${mine}";URI=spiffe://x;Cert="${victim}"`,
+      `Hash=${sha256(pki.client.der)};Cert="${mine}";URI=spiffe://x;Hash=${sha256(pki.intermediate.der)};Chain="${victim}"`,
+      `Hash=${sha256(pki.client.der)};Cert="${mine}";URI=spiffe://x;Chain="${victim}"`,
+      `Hash=${sha256(pki.client.der)};Subject="CN=a";Subject="CN=b";Cert="${mine}"`,
+    ]) {
+      const r = read(xfcc);
+      expect(r.trusted && r.problem, xfcc.slice(0, 120)).toMatch(/appears twice in one element|Hash is not the SHA-256/);
+      expect(r.trusted && r.chain).toEqual([new Uint8Array(0)]);
+    }
+    expect(src.malformed).toBe(4);
+    // Repeated URI and DNS fields are Envoy's own (one per SAN); an upper-case Hash is the same hash.
+    const ok = read(`Hash=${sha256(pki.client.der).toUpperCase()};Cert="${mine}";URI=spiffe://a;URI=spiffe://b;DNS=a.example;DNS=b.example`);
+    same(ok.trusted ? ok.chain : null, [pki.client.der]);
+  });
+
   it('a header name of your own (nginx, HAProxy …) and repeated header lines', () => {
     const src = createForwardedCertificates({ trustedProxies: ['127.0.0.1'], format: 'nginx', header: 'X-Client-Cert' });
     const r = src.read({ remoteAddress: '127.0.0.1', headers: { 'x-client-cert': escaped(pki.client.pem) } });
@@ -98,6 +123,32 @@ describe('createForwardedCertificates: who is believed', () => {
     expect(src.ignored).toBe(10);
   });
 
+  it('an IPv4-mapped CIDR is an IPv6 prefix (::ffff:10.0.0.0/104 is 10.0.0.0/8), never reread as an IPv4 one', () => {
+    const src = createForwardedCertificates({ trustedProxies: ['::ffff:10.0.0.0/104', '::ffff:192.0.2.0/128'], format: 'haproxy' });
+    const headers = { 'x-ssl-client-der': b64(pki.client.der) };
+    const trusted = (a: string) => src.read({ remoteAddress: a, headers: { ...headers } }).trusted;
+    expect(['10.200.0.1', '::ffff:10.0.0.9', '192.0.2.0'].map(trusted)).toEqual([true, true, true]);
+    expect(['11.0.0.1', '192.0.2.1', '::1'].map(trusted)).toEqual([false, false, false]);
+    // Under 96 it would cover more than the IPv4 space (or not what was meant): refused, as is a zone id.
+    for (const c of ['::ffff:127.0.0.1/8', '::ffff:10.0.0.0/95', '::ffff:10.0.0.0/129', 'fe80::1%eth0', 'fe80::%eth0/64']) {
+      expect(() => createForwardedCertificates({ trustedProxies: [c], format: 'nginx' }), c).toThrow(expect.objectContaining({ code: 'ERR_CERTGATE_INVALID_OPTION' }));
+    }
+  });
+
+  it('a header option naming an Object.prototype member, or a value that is not text, is read as data, never thrown on', () => {
+    for (const header of ['constructor', '__proto__', 'toString']) {
+      const src = createForwardedCertificates({ trustedProxies: ['127.0.0.1'], format: 'haproxy', header });
+      expect(src.read({ remoteAddress: '127.0.0.1', headers: {} }), header).toEqual({ trusted: true, chain: null, problem: null });
+      expect(src.read({ remoteAddress: '10.0.0.1', headers: {} }), header).toEqual({ trusted: false, ignored: false });
+    }
+    const src = createForwardedCertificates({ trustedProxies: ['127.0.0.1'], format: 'haproxy' });
+    for (const v of [42, {}, [null, 7]]) {
+      const r = src.read({ remoteAddress: '127.0.0.1', headers: { 'x-ssl-client-der': v as never } });
+      expect(r.trusted && r.problem, JSON.stringify(v)).toMatch(/not base64/);
+    }
+    expect(src.malformed).toBe(3);
+  });
+
   it('one answer and one count per request, however many handlers ask', () => {
     const src = createForwardedCertificates({ trustedProxies: ['127.0.0.1'], format: 'haproxy' });
     const request = { remoteAddress: '10.9.9.9', headers: { 'x-ssl-client-der': b64(pki.client.der) } };
@@ -117,6 +168,8 @@ describe('createForwardedCertificates: bad headers from a trusted proxy', () => 
     ['rfc9440', { 'client-cert-chain': ':QUJD:' }, /without client-cert/],
     ['envoy-xfcc', { 'x-forwarded-client-cert': 'By=spiffe://x;Cert="unterminated' }, /unterminated/],
     ['envoy-xfcc', { 'x-forwarded-client-cert': 'ByNoValue' }, /has no value/],
+    // A trailing "," ends in an element with no field: garbled, not "the nearest proxy saw no certificate".
+    ['envoy-xfcc', { 'x-forwarded-client-cert': `Hash=abc;Cert="${encodeURIComponent('x')}",` }, /an empty element/],
     ['traefik', { 'x-forwarded-tls-client-cert': 'a b' }, /not base64/],
   ];
   for (const [format, headers, message] of cases) {

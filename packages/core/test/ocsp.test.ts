@@ -133,6 +133,39 @@ describe('verifyChain with an ocspClient: answers that count', () => {
     expect(await verifyChain([leaf.der], store(), { ocspClient: createOcspClient() })).toMatchObject({ code: 'REVOKED', revocation: { reason: 'superseded' } });
   });
 
+  it('only the first 4 elements of certs are examined as responders, parsing or not (4th counts, 5th not); thousands of non-certificates after them are not parsed', async () => {
+    const junk = { der: new Uint8Array([0x30, 0x00]) } as TestCertificate; // a SEQUENCE that is no certificate
+    const fourth = await leafWith('/certs-4th', { signer: responder, certs: [junk, junk, junk, responder] });
+    expect(await verifyChain([fourth.der], store(), { ocspClient: createOcspClient(), ...hard })).toMatchObject({ ok: true, revocation: { status: 'good' } });
+    const fifth = await leafWith('/certs-5th', { signer: responder, certs: [junk, junk, junk, junk, responder] });
+    const r = await verifyChain([fifth.der], store(), { ocspClient: createOcspClient(), ...hard });
+    expect(r).toMatchObject({ ok: false, code: 'REVOCATION_UNKNOWN' });
+    if (!r.ok) expect(r.message).toMatch(/neither "CN=OCSP CA" nor a certificate in the response/);
+    // 60 KiB of them (each was a failed certificate parse before: half a second of event loop per response)
+    const padded = await leafWith('/certs-padded', { certs: Array.from({ length: 30_000 }, () => junk) });
+    expect(await verifyChain([padded.der], store(), { ocspClient: createOcspClient(), ...hard })).toMatchObject({ ok: true, revocation: { status: 'good' } });
+  });
+
+  it('a responder that signs on demand stamps thisUpdate with the second it answers, after the verification began: good, without a clock tolerance', async () => {
+    // As `openssl ocsp` does: thisUpdate = the current second. Here the answer is always made in a later
+    // second than the verification's time, which a check against that time alone took for "in the future".
+    const leaf = await leafWith('/on-demand', {});
+    routes.set('/on-demand', (_req, res) => {
+      const next = Math.floor(Date.now() / 1000) * 1000 + 1000;
+      const wait = () => {
+        if (Date.now() < next + 20) return void setTimeout(wait, next + 20 - Date.now());
+        const body = buildOcspResponse({ issuer: ca, cert: leaf, status: 'good', thisUpdate: new Date(Math.floor(Date.now() / 1000) * 1000) });
+        res.writeHead(200, { 'content-type': 'application/ocsp-response' }).end(body);
+      };
+      wait();
+    });
+    for (const explicit of [false, true]) {
+      // an explicit time (as the controller passes) is the instant the verification is asked for
+      const r = await verifyChain([leaf.der], store(), { ocspClient: createOcspClient(), ...hard, ...(explicit ? { time: new Date() } : {}) });
+      expect(r, `explicit time: ${explicit}`).toMatchObject({ ok: true, revocation: { status: 'good' } });
+    }
+  });
+
   it('clockToleranceSec allows a thisUpdate slightly ahead; a SHA-1 signature is WEAK unless allowWeakAlgorithms', async () => {
     const ahead = await leafWith('/ahead', { thisUpdate: new Date(Date.now() + 30_000) });
     expect(await verifyChain([ahead.der], store(), { ocspClient: createOcspClient(), ...hard })).toMatchObject({ ok: false, code: 'REVOCATION_UNKNOWN' });

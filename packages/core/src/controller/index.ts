@@ -35,7 +35,7 @@ import { createConfirmTimer, pendingConfirmationView, revertIfDue } from '../con
 import { decisionMetricCode, type ControllerMetrics } from '../metrics/sink.js';
 import { createEnforcementPreview, type PreviewOptions, type PreviewReport } from '../preview/index.js';
 import { checkExpiryWarningDays, settingsWarnings, DEFAULT_CRL_EXPIRY_WARNING_DAYS, DEFAULT_EXPIRY_WARNING_DAYS, type SettingsWarning, type SettingsWarningOptions } from '../warnings.js';
-import type { SettingsStore, StoreEvent } from '../settings/store.js';
+import { MAX_CRL_PEM, type SettingsStore, type StoreEvent } from '../settings/store.js';
 import { TrustStore } from '../trust-store.js';
 import type { ClientIdentity, SubjectAltNames, VerificationCode, VerifyOptions, VerifyResult } from '../types.js';
 import { verifyChain } from '../verify.js';
@@ -498,6 +498,10 @@ export async function createController(options: ControllerOptions): Promise<Cont
 
   /** `lintCrls` of `crlPem` against `caPem` (and the configured intermediates), its problems as errors of a CA upload. */
   function crlLint(crlPem: string, caPem: string, time: Date): { ok: boolean; problems: CaProblem[] } {
+    // The store keeps at most MAX_CRL_PEM characters: a longer text that lints would fail the write itself.
+    if (crlPem.length > MAX_CRL_PEM) {
+      return { ok: false, problems: [{ code: 'CRL_TOO_LARGE', severity: 'error', message: `The CRL text is ${crlPem.length} characters long; at most ${MAX_CRL_PEM} are stored.` }] };
+    }
     const lint = lintCrls(crlPem, caPem, { time, ...(options.intermediatesPem !== undefined ? { intermediatesPem: options.intermediatesPem } : {}) });
     return { ok: lint.ok, problems: lint.problems.map((p) => ({ code: p.code, severity: 'error' as const, message: p.message, ...(p.index !== undefined ? { index: p.index } : {}) })) };
   }

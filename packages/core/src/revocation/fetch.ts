@@ -169,7 +169,11 @@ export function createCrlFetcher(options: CrlFetcherOptions = {}): CrlFetcher {
       const pending = inFlight.get(url);
       if (pending) return pending;
       const p = load(url).catch((err: unknown): CrlFetchResult => ({ ok: false, url, error: `fetching failed: ${(err as Error)?.message ?? String(err)}` })).then((result) => {
-        const until = result.ok ? (result.crl.nextUpdate ?? now() + defaultTtlMs) : now() + failureRetryMs;
+        const t = now();
+        // A CRL already past its nextUpdate (a stale one at the distribution point) is kept like a failure,
+        // for failureRetryMs: otherwise every verification would fetch it again.
+        const next = result.ok ? (result.crl.nextUpdate ?? t + defaultTtlMs) : t;
+        const until = next > t ? next : t + failureRetryMs;
         cache.set(url, { result, until });
         return result;
       });
