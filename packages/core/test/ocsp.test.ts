@@ -193,6 +193,13 @@ describe('verifyChain with an ocspClient: answers that count', () => {
     expect(h).toMatchObject({ ok: false, code: 'REVOCATION_UNKNOWN' });
     if (!h.ok) expect(h.message).toMatch(/delegated responder "CN=Plain Responder" was revoked \(keyCompromise\)/);
     expect(hits.get('/no-nocheck')).toBe(3);
+
+    // Its "revoked" counts whatever its own status (refusing is the safe side): REVOKED with no CRL at hand.
+    const revokedLeaf = await ca.issue({ subject: 'CN=leaf no-nocheck revoked', ocspResponders: [`${base}/no-nocheck-revoked`], crlDistributionPoints: [dpLeaf] });
+    routes.set('/no-nocheck-revoked', answer(() => buildOcspResponse({ issuer: ca, cert: revokedLeaf, status: 'revoked', signer: plain, certs: [plain] })));
+    const rv = await verifyChain([revokedLeaf.der], store(), { ocspClient: createOcspClient() });
+    expect(rv).toMatchObject({ ok: false, code: 'REVOKED', certIndex: 0 });
+    if (!rv.ok) expect(rv.message).toMatch(/according to the OCSP responder at .*\/no-nocheck-revoked/);
   });
 
   it('every non-anchor certificate of the path is asked, leaf first, at most 4 per verification; a revoked intermediate is REVOKED at its index', async () => {

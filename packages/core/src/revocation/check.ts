@@ -168,13 +168,17 @@ export function checkPathRevocation(input: RevocationInput): PathRevocation {
 
 /**
  * The CRL status combined with an OCSP answer: revoked by either is revoked; else good when either says
- * good; else unknown (both reasons). A delegated OCSP responder without id-pkix-ocsp-nocheck counts only
- * when the CRLs say it is good (its own status is never asked of OCSP: no recursion).
+ * good; else unknown (both reasons). A "good" from a delegated OCSP responder without id-pkix-ocsp-nocheck
+ * counts only when the CRLs say the responder is good (its own status is never asked of OCSP: no
+ * recursion); its "revoked" counts as it is.
  */
 function withOcsp(ctx: Ctx, crl: CertStatus, answer: OcspAnswer, above: readonly ParsedCertificate[]): CombinedStatus {
   if (crl.status === 'revoked') return crl;
   let o: OcspAnswer = answer;
-  if (o.status !== 'unknown' && o.responder) {
+  // Only a "good" needs the responder's own status: a "revoked" from an authorised responder (signed
+  // by it, issued by the CA, id-kp-OCSPSigning) is taken whatever its status, since refusing is the
+  // safe side (its key, if compromised, can only deny).
+  if (o.status === 'good' && o.responder) {
     const r = certStatus(ctx, o.responder, above, 0);
     const name = `"${formatName(o.responder.subject)}"`;
     if (r.status === 'revoked') o = { status: 'unknown', url: o.url, reason: `the OCSP response from ${o.url} cannot be used: its delegated responder ${name} was revoked (${r.reason})` };
