@@ -262,8 +262,10 @@ export function createForwardedCertificates(options: ForwardedCertificatesOption
         const certs = chain || cert ? pemChain(percentDecoded((chain || cert)!, what), what) : null;
         // Envoy's Hash is the SHA-256 of the client's certificate: a Chain (or Cert) that is not the one
         // hashed was not written by Envoy (e.g. a Chain field injected through a SAN next to Envoy's Cert).
+        // Envoy always sends Hash with a certificate; without it an injected Chain could not be told apart.
         const hash = el.get('hash');
-        if (certs && hash !== undefined && hash.toLowerCase() !== createHash('sha256').update(certs[0]!).digest('hex')) {
+        if (certs && hash === undefined) throw new Malformed(`x-forwarded-client-cert: an element with a ${chain ? 'Chain' : 'Cert'} must carry the certificate's Hash (Envoy always sends it)`);
+        if (certs && hash!.toLowerCase() !== createHash('sha256').update(certs[0]!).digest('hex')) {
           throw new Malformed(`x-forwarded-client-cert: its Hash is not the SHA-256 of the certificate in its ${chain ? 'Chain' : 'Cert'}`);
         }
         return certs; // null: the proxy's element carries no certificate, the client sent none

@@ -67,12 +67,16 @@ describe('createForwardedCertificates: formats', () => {
     });
   }
 
-  it('Envoy: the nearest element without Cert/Chain means no client certificate; Cert alone is the leaf', () => {
+  it('Envoy: the nearest element without Cert/Chain means no client certificate; Cert alone is the leaf; a Cert without its Hash is MALFORMED', () => {
     const src = createForwardedCertificates({ trustedProxies: ['127.0.0.1'], format: 'envoy-xfcc' });
     const r1 = src.read({ remoteAddress: '127.0.0.1', headers: { 'x-forwarded-client-cert': `Cert="${escaped(pki.client.pem)}",By=spiffe://edge;Hash=abc` } });
     expect(r1).toEqual({ trusted: true, chain: null, problem: null });
-    const r2 = src.read({ remoteAddress: '127.0.0.1', headers: { 'x-forwarded-client-cert': `By=spiffe://edge;Cert="${escaped(pki.client.pem)}"` } });
+    const r2 = src.read({ remoteAddress: '127.0.0.1', headers: { 'x-forwarded-client-cert': `By=spiffe://edge;Hash=${sha256(pki.client.der)};Cert="${escaped(pki.client.pem)}"` } });
     same(r2.trusted ? r2.chain : null, [pki.client.der]);
+    // Envoy always sends the Hash with a certificate: without it, a Chain injected through a SAN could not be told apart.
+    const r3 = src.read({ remoteAddress: '127.0.0.1', headers: { 'x-forwarded-client-cert': `By=spiffe://edge;Cert="${escaped(pki.client.pem)}"` } });
+    expect(r3.trusted && r3.problem).toMatch(/an element with a Cert must carry the certificate's Hash/);
+    expect(r3.trusted && r3.chain).toEqual([new Uint8Array(0)]);
   });
 
   it('Envoy: fields injected through an unescaped URI/DNS SAN (a repeated Cert/Chain/Hash/Subject, a Chain that is not the hashed certificate) are MALFORMED, never the chain', () => {
