@@ -3,27 +3,14 @@
  * its distribution point (a real HTTP server on 127.0.0.1) is denied once enforced, though no CRL was
  * uploaded; the admin, whose certificate names no distribution point, gets in.
  */
-import { once } from 'node:events';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCa } from '@certgate/core/testing';
 import { startConsole } from '../src/app.js';
 import { consoleOptionsFromEnv } from '../src/startup.js';
-import { consoleFixture } from './helpers.js';
+import { consoleFixture, localHttpServer } from './helpers.js';
 
 const { call, start } = consoleFixture(startConsole, { adminPassword: 'crl fetch test password', appName: 'CRL console', fetchCrls: true }, 'certgate-crl-fetch-console-');
-let crlServer: http.Server;
-
-beforeAll(async () => {
-  crlServer = http.createServer();
-  crlServer.listen(0, '127.0.0.1');
-  await once(crlServer, 'listening');
-});
-afterAll(async () => {
-  crlServer.closeAllConnections();
-  await new Promise((r) => crlServer.close(r));
-});
+const crlServer = localHttpServer();
 
 describe('the console fetching CRLs', () => {
   it('reads CERTGATE_FETCH_CRLS (1 or 0, nothing else)', () => {
@@ -33,14 +20,14 @@ describe('the console fetching CRLs', () => {
   });
 
   it('denies a client revoked on the CRL at its distribution point; the admin gets in', async () => {
-    const url = `http://127.0.0.1:${(crlServer.address() as AddressInfo).port}/ca.crl`;
+    const url = crlServer.url('/ca.crl');
     const ca = await createCa({ subject: 'CN=Fetched CRL CA' });
     const admin = await ca.issue({ subject: 'CN=admin' });
     const revoked = await ca.issue({ subject: 'CN=revoked', crlDistributionPoints: [url] });
     const crl = await ca.createCrl({ revoked: [{ serialNumber: revoked }] });
     await start();
     let requests = 0;
-    crlServer.on('request', (_req, res) => {
+    crlServer.on((_req, res) => {
       requests++;
       res.writeHead(200, { 'content-type': 'application/pkix-crl' }).end(crl.der);
     });

@@ -2,11 +2,14 @@
  * Helpers for the console tests: an HTTPS client (real TLS on 127.0.0.1, a fresh connection per call
  * unless an agent is given) and consoles started on throw-away data directories.
  */
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { TestCertificate } from '@certgate/core/testing';
 import type { ConsoleOptions } from '../src/startup.js';
 
@@ -134,5 +137,27 @@ export function consoleFixture<C extends StartedConsole>(
       current = await startConsole({ port: 0, pollIntervalMs: 50, log: () => {}, ...defaults, ...extra, dataDir });
       return current;
     },
+  };
+}
+
+/**
+ * A plain HTTP server on 127.0.0.1 for the file's tests (a CRL distribution point, an OCSP responder),
+ * started before them and closed after them: `on(handler)` serves requests with `handler`, `url(path)`
+ * is its address.
+ */
+export function localHttpServer(): { on(handler: http.RequestListener): void; url(path: string): string } {
+  let server: http.Server;
+  beforeAll(async () => {
+    server = http.createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+  return {
+    on: (handler) => void server.on('request', handler),
+    url: (path) => `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`,
   };
 }

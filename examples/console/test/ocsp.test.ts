@@ -3,28 +3,15 @@
  * authorityInfoAccess (a real HTTP server on 127.0.0.1) says is revoked is denied once enforced, though no
  * CRL was uploaded; the admin, whose certificate the responder says is good, gets in.
  */
-import { once } from 'node:events';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCa } from '@certgate/core/testing';
 import { buildOcspResponse, readOcspRequest, serialKey } from '../../../packages/core/test/ocsp-builder.js';
 import { startConsole } from '../src/app.js';
 import { consoleOptionsFromEnv } from '../src/startup.js';
-import { consoleFixture } from './helpers.js';
+import { consoleFixture, localHttpServer } from './helpers.js';
 
 const { call, start } = consoleFixture(startConsole, { adminPassword: 'ocsp test password', appName: 'OCSP console', ocsp: true }, 'certgate-ocsp-console-');
-let ocspServer: http.Server;
-
-beforeAll(async () => {
-  ocspServer = http.createServer();
-  ocspServer.listen(0, '127.0.0.1');
-  await once(ocspServer, 'listening');
-});
-afterAll(async () => {
-  ocspServer.closeAllConnections();
-  await new Promise((r) => ocspServer.close(r));
-});
+const ocspServer = localHttpServer();
 
 describe('the console asking OCSP responders', () => {
   it('reads CERTGATE_OCSP (1 or 0, nothing else)', () => {
@@ -35,13 +22,13 @@ describe('the console asking OCSP responders', () => {
   });
 
   it('denies a client the responder says is revoked; the admin (good) gets in', async () => {
-    const url = `http://127.0.0.1:${(ocspServer.address() as AddressInfo).port}/ocsp`;
+    const url = ocspServer.url('/ocsp');
     const ca = await createCa({ subject: 'CN=OCSP Console CA' });
     const admin = await ca.issue({ subject: 'CN=admin', ocspResponders: [url] });
     const revoked = await ca.issue({ subject: 'CN=revoked', ocspResponders: [url] });
     await start();
     let requests = 0;
-    ocspServer.on('request', (req, res) => {
+    ocspServer.on((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {

@@ -10,8 +10,8 @@
  */
 import type { ParsedCrl } from '../cert/crl.js';
 import { MAX_CRL_SIZE, parseCrlCached, readCrlPemBlocks } from '../cert/crl.js';
-import { CertgateError } from '../errors.js';
 import { LruMap } from '../lru.js';
+import { askableUrl, boundedExchange, optionReader, remoteOptions } from './http.js';
 
 /** Options of {@link createCrlFetcher}. */
 export interface CrlFetcherOptions {
@@ -53,15 +53,8 @@ export interface CrlFetcher {
 /** Distribution points fetched per verification, at most. */
 export const MAX_FETCHED_CRLS_PER_VERIFICATION = 4;
 
-function invalid(message: string): never {
-  throw new CertgateError('ERR_CERTGATE_INVALID_OPTION', `createCrlFetcher: ${message}`);
-}
-
-function intOption(name: string, v: unknown, def: number, min: number, max: number): number {
-  if (v === undefined) return def;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) invalid(`"${name}" must be an integer from ${min} to ${max}`);
-  return v;
-}
+const reader = optionReader('createCrlFetcher');
+const { invalid, int: intOption } = reader;
 
 type Entry = { result: CrlFetchResult; until: number };
 
@@ -83,17 +76,10 @@ export function isCrlFetcher(x: unknown): x is CrlFetcher {
  */
 export function createCrlFetcher(options: CrlFetcherOptions = {}): CrlFetcher {
   if (options === null || typeof options !== 'object') invalid('"options" must be an object');
-  const timeoutMs = intOption('timeoutMs', options.timeoutMs, 5000, 100, 60_000);
+  const { timeoutMs, failureRetryMs, now, fetch: doFetch } = remoteOptions(reader, options);
   const maxBytes = intOption('maxBytes', options.maxBytes, 16 * 1024 * 1024, 1024, MAX_CRL_SIZE);
   const maxEntries = intOption('maxEntries', options.maxEntries, 64, 1, 4096);
-  const failureRetryMs = intOption('failureRetryMs', options.failureRetryMs, 60_000, 0, 86_400_000);
   const defaultTtlMs = intOption('defaultTtlMs', options.defaultTtlMs, 3_600_000, 1000, 7 * 86_400_000);
-  for (const k of ['allowUrl', 'now', 'fetch'] as const) {
-    if (options[k] !== undefined && typeof options[k] !== 'function') invalid(`"${k}" must be a function`);
-  }
-  const now = options.now ?? Date.now;
-  const doFetch = options.fetch ?? globalThis.fetch;
-  if (typeof doFetch !== 'function') invalid('no fetch implementation: pass "fetch"');
   const cache = new LruMap<string, Entry>(maxEntries);
   const inFlight = new Map<string, Promise<CrlFetchResult>>();
   let fetches = 0;
@@ -104,49 +90,28 @@ export function createCrlFetcher(options: CrlFetcherOptions = {}): CrlFetcher {
       failures++;
       return { ok: false, url, error };
     };
-    let u: URL;
-    try {
-      u = new URL(url);
-    } catch {
-      return { ok: false, url, error: 'not a URL' };
+    const u = askableUrl(url, options.allowUrl);
+    if (!(u instanceof URL)) {
+      const error = u.refused === 'not-a-url' ? 'not a URL' : u.refused === 'scheme' ? `${u.protocol} distribution points are not fetched` : 'not allowed by allowUrl';
+      return { ok: false, url, error };
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') return { ok: false, url, error: `${u.protocol} distribution points are not fetched` };
-    if (options.allowUrl && options.allowUrl(u) !== true) return { ok: false, url, error: 'not allowed by allowUrl' };
     fetches++;
-    let res: Response;
-    try {
-      res = await doFetch(u, { redirect: 'error', signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/pkix-crl, application/x-pkcs7-crl, */*' } });
-    } catch (err) {
-      return fail(`fetching failed: ${(err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error).message}`);
-    }
-    if (res.status !== 200) {
-      await res.body?.cancel().catch(() => {});
-      return fail(`HTTP ${res.status}`);
-    }
-    const declared = Number(res.headers.get('content-length') ?? NaN);
-    if (declared > maxBytes) {
-      await res.body?.cancel().catch(() => {});
-      return fail(`larger than ${maxBytes} bytes`);
-    }
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    try {
-      const reader = res.body?.getReader();
-      if (!reader) return fail('no body');
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        total += value.byteLength;
-        if (total > maxBytes) {
-          await reader.cancel().catch(() => {});
+    const got = await boundedExchange(u, { fetch: doFetch, timeoutMs, maxBytes, headers: { accept: 'application/pkix-crl, application/x-pkcs7-crl, */*' } });
+    if (!got.ok) {
+      switch (got.failed) {
+        case 'request':
+          return fail(`fetching failed: ${got.detail}`);
+        case 'status':
+          return fail(`HTTP ${got.status}`);
+        case 'too-large':
           return fail(`larger than ${maxBytes} bytes`);
-        }
-        chunks.push(value);
+        case 'no-body':
+          return fail('no body');
+        case 'read':
+          return fail(`reading failed: ${got.detail}`);
       }
-    } catch (err) {
-      return fail(`reading failed: ${(err as Error).message}`);
     }
-    const bytes = Buffer.concat(chunks);
+    const bytes = got.bytes;
     let der: Uint8Array = bytes;
     if (bytes[0] !== 0x30) {
       const blocks = readCrlPemBlocks(bytes.toString('latin1'));

@@ -24,8 +24,8 @@ import { verifySignature, type SignatureCheck } from '../cert/signature.js';
 import { CRL_REASONS } from '../cert/crl.js';
 import { DerError, DerReader, Tag, bytesEqual, checkInteger, checkNull, ctxCons, ctx, decodeGeneralizedTime, decodeOid, decodeUint, encodeOid, toHex } from '../der/reader.js';
 import { tlv } from '../der/writer.js';
-import { CertgateError } from '../errors.js';
 import { LruMap } from '../lru.js';
+import { askableUrl, boundedExchange, optionReader, remoteOptions } from './http.js';
 
 /** Options of {@link createOcspClient}. */
 export interface OcspClientOptions {
@@ -457,15 +457,8 @@ export function evaluateOcspResponse(resp: ParsedOcspResponse, q: OcspQuery): Oc
 // ---------------------------------------------------------------------------------------------
 // The client.
 
-function invalid(message: string): never {
-  throw new CertgateError('ERR_CERTGATE_INVALID_OPTION', `createOcspClient: ${message}`);
-}
-
-function intOption(name: string, v: unknown, def: number, min: number, max: number): number {
-  if (v === undefined) return def;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) invalid(`"${name}" must be an integer from ${min} to ${max}`);
-  return v;
-}
+const reader = optionReader('createOcspClient');
+const { invalid, int: intOption } = reader;
 
 /** What one request gave; `refused`: nothing was sent (not a URL, a scheme other than http/https, allowUrl). */
 type Fetched = { ok: true; response: ParsedOcspResponse } | { ok: false; error: string; refused?: true };
@@ -504,19 +497,12 @@ export function queryOcsp(client: OcspClient, q: OcspQuery): Promise<OcspAnswer>
  */
 export function createOcspClient(options: OcspClientOptions = {}): OcspClient {
   if (options === null || typeof options !== 'object') invalid('"options" must be an object');
-  const timeoutMs = intOption('timeoutMs', options.timeoutMs, 5000, 100, 60_000);
+  const { timeoutMs, failureRetryMs, now, fetch: doFetch } = remoteOptions(reader, options);
   const maxBytes = intOption('maxResponseBytes', options.maxResponseBytes, 64 * 1024, 1024, 1024 * 1024);
   const cacheEntries = intOption('cacheEntries', options.cacheEntries, 10_000, 1, 1_000_000);
-  const failureRetryMs = intOption('failureRetryMs', options.failureRetryMs, 60_000, 0, 86_400_000);
   const defaultTtlMs = intOption('defaultTtlMs', options.defaultTtlMs, 3_600_000, 1000, 86_400_000);
   if (options.nonce !== undefined && typeof options.nonce !== 'boolean') invalid('"nonce" must be a boolean');
-  for (const k of ['allowUrl', 'now', 'fetch'] as const) {
-    if (options[k] !== undefined && typeof options[k] !== 'function') invalid(`"${k}" must be a function`);
-  }
   const useNonce = options.nonce === true;
-  const now = options.now ?? Date.now;
-  const doFetch = options.fetch ?? globalThis.fetch;
-  if (typeof doFetch !== 'function') invalid('no fetch implementation: pass "fetch"');
   const cache = new LruMap<string, Entry>(cacheEntries);
   const inFlight = new Map<string, Promise<Entry>>();
   let requests = 0;
@@ -525,59 +511,38 @@ export function createOcspClient(options: OcspClientOptions = {}): OcspClient {
   async function load(q: OcspQuery): Promise<Fetched> {
     const fail = (error: string): Fetched => ({ ok: false, error: `the OCSP responder at ${q.url} ${error}` });
     const refuse = (error: string): Fetched => ({ ok: false, error: `the OCSP responder at ${q.url} ${error}`, refused: true });
-    let u: URL;
-    try {
-      u = new URL(q.url);
-    } catch {
-      return refuse('is not a URL');
+    const u = askableUrl(q.url, options.allowUrl);
+    if (!(u instanceof URL)) {
+      return refuse(u.refused === 'not-a-url' ? 'is not a URL' : u.refused === 'scheme' ? `is not asked: ${u.protocol} responders are not supported` : 'is not allowed by allowUrl');
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') return refuse(`is not asked: ${u.protocol} responders are not supported`);
-    if (options.allowUrl && options.allowUrl(u) !== true) return refuse('is not allowed by allowUrl');
     const nonce = useNonce ? new Uint8Array(randomBytes(32)) : null;
     const body = encodeOcspRequest(q.cert, q.issuer, nonce);
     requests++;
-    let res: Response;
-    try {
-      res = await doFetch(u, {
-        method: 'POST',
-        body,
-        redirect: 'error',
-        signal: AbortSignal.timeout(timeoutMs),
-        headers: { 'content-type': 'application/ocsp-request', accept: 'application/ocsp-response' },
-      });
-    } catch (err) {
-      return fail(`could not be asked: ${(err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error).message}`);
-    }
-    if (res.status !== 200) {
-      await res.body?.cancel().catch(() => {});
-      return fail(`answered HTTP ${res.status}`);
-    }
-    const declared = Number(res.headers.get('content-length') ?? NaN);
-    if (declared > maxBytes) {
-      await res.body?.cancel().catch(() => {});
-      return fail(`sent a response larger than ${maxBytes} bytes`);
-    }
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    try {
-      const reader = res.body?.getReader();
-      if (!reader) return fail('sent no body');
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        total += value.byteLength;
-        if (total > maxBytes) {
-          await reader.cancel().catch(() => {});
+    const got = await boundedExchange(u, {
+      fetch: doFetch,
+      timeoutMs,
+      maxBytes,
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/ocsp-request', accept: 'application/ocsp-response' },
+    });
+    if (!got.ok) {
+      switch (got.failed) {
+        case 'request':
+          return fail(`could not be asked: ${got.detail}`);
+        case 'status':
+          return fail(`answered HTTP ${got.status}`);
+        case 'too-large':
           return fail(`sent a response larger than ${maxBytes} bytes`);
-        }
-        chunks.push(value);
+        case 'no-body':
+          return fail('sent no body');
+        case 'read':
+          return fail(`could not be read: ${got.detail}`);
       }
-    } catch (err) {
-      return fail(`could not be read: ${(err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error).message}`);
     }
     let response: ParsedOcspResponse;
     try {
-      response = parseOcspResponse(Buffer.concat(chunks));
+      response = parseOcspResponse(got.bytes);
     } catch (err) {
       if (err instanceof OcspStatusError) return fail(err.message.replace(/^the responder /, ''));
       return fail(`sent something that is not a valid OCSP response (${(err as Error).message})`);
