@@ -475,6 +475,7 @@ function toMillis(year: number, month: number, day: number, hh: number, mm: numb
   if (hh > 23) throw new DerError(`${what}: hour ${hh} is out of range`);
   if (mm > 59) throw new DerError(`${what}: minute ${mm} is out of range`);
   if (ss > 59) throw new DerError(`${what}: second ${ss} is out of range`);
+  if (year >= 100) return Date.UTC(year, month - 1, day, hh, mm, ss);
   // Date.UTC reads a year 0–99 as 1900–1999; a GeneralizedTime year 0050 is the year 50.
   const d = new Date(Date.UTC(2000, month - 1, day, hh, mm, ss));
   d.setUTCFullYear(year);
