@@ -14,107 +14,44 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import express5 from 'express5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createController, createForwardedCertificates, createMemorySettingsStore, type Controller, type ForwardedCertificates } from '@certgate/core';
-import { createCa, issueExpired, issueWrongEku, type TestCa, type TestCertificate } from '@certgate/core/testing';
-import { mtls } from '@certgate/express';
-import { request } from './request.js';
+import type { TestCa, TestCertificate } from '@certgate/core/testing';
+import { freePort, startProxiedApp, waitForPort, type ProxiedApp } from './behind-proxy.js';
 
 const HAPROXY = process.env.CERTGATE_HAPROXY ?? '/usr/sbin/haproxy';
 
-let dir: string;
+let p: ProxiedApp;
 let haproxy: ChildProcess;
 let haproxyOutput = '';
 let haproxyPort: number;
 let strictPort: number;
-let appPort: number;
-let appPort6: number;
-const servers: http.Server[] = [];
-let serverCa: TestCa;
 let ca: TestCa;
 let admin: TestCertificate;
 let other: TestCertificate;
 let stranger: TestCertificate;
 let expired: TestCertificate;
 let wrongEku: TestCertificate;
-let controller: Controller;
-let forwarded: ForwardedCertificates;
 /** What the app received in the forwarded header, per request (undefined: no header). */
 const seen: (string | undefined)[] = [];
 
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-const viaHaproxy = (path: string, o: { cert?: TestCertificate; headers?: Record<string, string>; port?: number } = {}) =>
-  request({ tls: true, host: '127.0.0.1', port: o.port ?? haproxyPort, path, ca: serverCa.pem, servername: 'localhost', headers: { accept: 'application/json', ...o.headers }, ...(o.cert ? { cert: o.cert.pem, key: o.cert.keyPem } : {}) });
-
-const direct6 = (path: string, headers: Record<string, string>) => request({ host: '::1', port: appPort6, path, headers: { accept: 'application/json', ...headers } });
+const viaHaproxy = (path: string, o: { cert?: TestCertificate; headers?: Record<string, string>; port?: number } = {}) => p.via(o.port ?? haproxyPort, path, o);
+const direct6 = (path: string, headers: Record<string, string>) => p.direct6(path, headers);
 
 const b64 = (c: TestCertificate) => Buffer.from(c.der).toString('base64');
 
-async function waitForPort(port: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const s = net.connect(port, '127.0.0.1', () => {
-          s.destroy();
-          resolve();
-        });
-        s.on('error', reject);
-      });
-      return;
-    } catch (err) {
-      if (haproxy.exitCode !== null || Date.now() > deadline) throw new Error(`haproxy did not start: ${String(err)}\n${haproxyOutput}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
+const waitForHaproxy = (port: number) => waitForPort(port, 'haproxy', () => haproxyOutput, () => haproxy.exitCode !== null);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'certgate-haproxy-'));
-  serverCa = await createCa({ subject: 'CN=haproxy test server CA' });
-  const server = await serverCa.issueServer();
-  ca = await createCa({ subject: 'CN=Behind haproxy CA' });
-  admin = await ca.issue({ subject: 'CN=admin' });
-  other = await ca.issue({ subject: 'CN=someone else' });
-  expired = await issueExpired(ca, { subject: 'CN=admin' });
-  wrongEku = await issueWrongEku(ca, { subject: 'CN=admin' });
-  stranger = await (await createCa({ subject: 'CN=Elsewhere' })).issue({ subject: 'CN=admin' });
-
-  controller = await createController({ store: createMemorySettingsStore(), appName: 'Behind haproxy' });
-  await controller.save({ enabled: true, enforce: false, caPem: ca.pem }, { actor: 'test', peerChain: null });
-  const r = await controller.save({ enabled: true, enforce: true }, { actor: 'test', peerChain: [admin.der] });
-  expect(r.ok && !('refusal' in r && r.refusal) && r.state.mode).toBe('enforced');
-
-  forwarded = createForwardedCertificates({ trustedProxies: ['127.0.0.1'], format: 'haproxy' });
-  const app = express5();
-  app.use((req, _res, next) => {
+  p = await startProxiedApp('haproxy', 'haproxy', (req, _res, next) => {
     const h = req.headers['x-ssl-client-der'];
     seen.push(Array.isArray(h) ? h.join(',') : h);
     next();
   });
-  app.use(mtls(controller, { forwarded }));
-  app.get('/me', (req, res) => void res.json({ action: req.clientCertificate?.action, subject: req.clientCertificate?.identity?.subject ?? null, fingerprint: req.clientCertificate?.identity?.fingerprint256 ?? null }));
-  for (const host of ['127.0.0.1', '::1']) {
-    const s = http.createServer(app);
-    s.listen(0, host);
-    await once(s, 'listening');
-    servers.push(s);
-  }
-  appPort = (servers[0]!.address() as AddressInfo).port;
-  appPort6 = (servers[1]!.address() as AddressInfo).port;
+  ({ ca, admin, stranger, expired, wrongEku } = p);
+  other = await ca.issue({ subject: 'CN=someone else' });
+  const { dir, server, serverCa, appPort } = p;
 
   haproxyPort = await freePort();
   strictPort = await freePort();
@@ -160,8 +97,8 @@ backend app
   haproxy.on('exit', (code) => {
     if (code !== null && code !== 0) console.error(`haproxy exited with ${code}: ${haproxyOutput}`);
   });
-  await waitForPort(haproxyPort);
-  await waitForPort(strictPort);
+  await waitForHaproxy(haproxyPort);
+  await waitForHaproxy(strictPort);
 }, 30_000);
 
 afterAll(async () => {
@@ -169,9 +106,7 @@ afterAll(async () => {
     haproxy.kill('SIGTERM');
     await once(haproxy, 'exit');
   }
-  for (const s of servers) await new Promise((r) => s.close(r));
-  controller?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await p?.close();
 });
 
 /** A request HAProxy refuses in the TLS handshake: the error the client sees; throws if it got an answer. */
@@ -246,10 +181,10 @@ describe('Express behind a real HAProxy (enforced)', () => {
   });
 
   it('straight to the app from an address that is not the proxy, with a forged header: ignored and counted', async () => {
-    const before = forwarded.ignored;
+    const before = p.forwarded.ignored;
     const r = await direct6('/me', { 'x-ssl-client-der': b64(admin) });
     expect(r.status).toBe(403);
     expect(r.json.error.code).toBe('CLIENT_CERT_MISSING');
-    expect(forwarded.ignored).toBe(before + 1);
+    expect(p.forwarded.ignored).toBe(before + 1);
   });
 });

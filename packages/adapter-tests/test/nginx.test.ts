@@ -7,94 +7,29 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import express5 from 'express5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createController, createForwardedCertificates, createMemorySettingsStore, type Controller, type ForwardedCertificates } from '@certgate/core';
-import { createCa, issueExpired, issueWrongEku, type TestCa, type TestCertificate } from '@certgate/core/testing';
-import { mtls } from '@certgate/express';
-import { request } from './request.js';
+import type { TestCertificate } from '@certgate/core/testing';
+import { freePort, startProxiedApp, waitForPort, type ProxiedApp } from './behind-proxy.js';
 
 const NGINX = process.env.CERTGATE_NGINX ?? '/usr/sbin/nginx';
 
-let dir: string;
+let p: ProxiedApp;
 let nginx: ChildProcess;
 let nginxPort: number;
-let appPort: number;
-let appPort6: number;
-const servers: http.Server[] = [];
-let serverCa: TestCa;
-let ca: TestCa;
 let admin: TestCertificate;
 let stranger: TestCertificate;
 let expired: TestCertificate;
 let wrongEku: TestCertificate;
-let controller: Controller;
-let forwarded: ForwardedCertificates;
 
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-const viaNginx = (path: string, o: { cert?: TestCertificate; headers?: Record<string, string> } = {}) =>
-  request({ tls: true, host: '127.0.0.1', port: nginxPort, path, ca: serverCa.pem, servername: 'localhost', headers: { accept: 'application/json', ...o.headers }, ...(o.cert ? { cert: o.cert.pem, key: o.cert.keyPem } : {}) });
-
-const direct6 = (path: string, headers: Record<string, string>) => request({ host: '::1', port: appPort6, path, headers: { accept: 'application/json', ...headers } });
-
-async function waitForNginx(): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const s = net.connect(nginxPort, '127.0.0.1', () => {
-          s.destroy();
-          resolve();
-        });
-        s.on('error', reject);
-      });
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`nginx did not start: ${String(err)}\n${readFileSync(join(dir, 'error.log'), 'utf8')}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
+const viaNginx = (path: string, o: { cert?: TestCertificate; headers?: Record<string, string> } = {}) => p.via(nginxPort, path, o);
+const direct6 = (path: string, headers: Record<string, string>) => p.direct6(path, headers);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'certgate-nginx-'));
-  serverCa = await createCa({ subject: 'CN=nginx test server CA' });
-  const server = await serverCa.issueServer();
-  ca = await createCa({ subject: 'CN=Behind nginx CA' });
-  admin = await ca.issue({ subject: 'CN=admin' });
-  expired = await issueExpired(ca, { subject: 'CN=admin' });
-  wrongEku = await issueWrongEku(ca, { subject: 'CN=admin' });
-  stranger = await (await createCa({ subject: 'CN=Elsewhere' })).issue({ subject: 'CN=admin' });
-
-  controller = await createController({ store: createMemorySettingsStore(), appName: 'Behind nginx' });
-  await controller.save({ enabled: true, enforce: false, caPem: ca.pem }, { actor: 'test', peerChain: null });
-  const r = await controller.save({ enabled: true, enforce: true }, { actor: 'test', peerChain: [admin.der] });
-  expect(r.ok && !('refusal' in r && r.refusal) && r.state.mode).toBe('enforced');
-
-  forwarded = createForwardedCertificates({ trustedProxies: ['127.0.0.1'], format: 'nginx' });
-  const app = express5();
-  app.use(mtls(controller, { forwarded }));
-  app.get('/me', (req, res) => void res.json({ action: req.clientCertificate?.action, subject: req.clientCertificate?.identity?.subject ?? null, fingerprint: req.clientCertificate?.identity?.fingerprint256 ?? null }));
-  for (const host of ['127.0.0.1', '::1']) {
-    const s = http.createServer(app);
-    s.listen(0, host);
-    await once(s, 'listening');
-    servers.push(s);
-  }
-  appPort = (servers[0]!.address() as AddressInfo).port;
-  appPort6 = (servers[1]!.address() as AddressInfo).port;
+  p = await startProxiedApp('nginx', 'nginx');
+  ({ admin, stranger, expired, wrongEku } = p);
+  const { dir, server, serverCa, appPort } = p;
 
   nginxPort = await freePort();
   writeFileSync(join(dir, 'server.pem'), server.pem + serverCa.pem);
@@ -133,15 +68,13 @@ http {
   nginx.on('exit', (code) => {
     if (code !== null && code !== 0) console.error(`nginx exited with ${code}: ${stderr}`);
   });
-  await waitForNginx();
+  await waitForPort(nginxPort, 'nginx', () => readFileSync(join(dir, 'error.log'), 'utf8'));
 }, 30_000);
 
 afterAll(async () => {
   nginx?.kill('SIGTERM');
   if (nginx && nginx.exitCode === null) await once(nginx, 'exit');
-  for (const s of servers) await new Promise((r) => s.close(r));
-  controller?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await p?.close();
 });
 
 describe('Express behind a real nginx (enforced)', () => {
@@ -171,10 +104,10 @@ describe('Express behind a real nginx (enforced)', () => {
   });
 
   it('straight to the app from an address that is not the proxy, with a forged header: ignored and counted', async () => {
-    const before = forwarded.ignored;
+    const before = p.forwarded.ignored;
     const r = await direct6('/me', { 'x-ssl-client-cert': encodeURIComponent(admin.pem) });
     expect(r.status).toBe(403);
     expect(r.json.error.code).toBe('CLIENT_CERT_MISSING');
-    expect(forwarded.ignored).toBe(before + 1);
+    expect(p.forwarded.ignored).toBe(before + 1);
   });
 });
