@@ -16,10 +16,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createController, createFileAuditLog, createFileSettingsStore } from '@certgate/core';
-
-/** The file store's settings file (its default name, which the console uses). */
-const SETTINGS_FILE = 'mtls-settings.json';
+import { DEFAULT_SETTINGS_FILE, createController, createFileAuditLog, createFileSettingsStore } from '@certgate/core';
 
 /** @param {string[]} argv */
 export async function resetMode(argv) {
@@ -37,8 +34,8 @@ export async function resetMode(argv) {
   }
   if (mode !== 'optional' && mode !== 'disabled') return { code: 2, message: '--mode must be optional or disabled' };
   const dir = isAbsolute(dataDir) ? dataDir : resolve(base, dataDir);
-  if (!existsSync(join(dir, SETTINGS_FILE))) {
-    return { code: 1, message: `reset-mode: ${dir} holds no console settings (${SETTINGS_FILE}); nothing was changed. Give the console's data directory with --data-dir (or CERTGATE_DATA_DIR).` };
+  if (!existsSync(join(dir, DEFAULT_SETTINGS_FILE))) {
+    return { code: 1, message: `reset-mode: ${dir} holds no console settings (${DEFAULT_SETTINGS_FILE}); nothing was changed. Give the console's data directory with --data-dir (or CERTGATE_DATA_DIR).` };
   }
   const store = await createFileSettingsStore({ dir, pollIntervalMs: 0 });
   const controller = await createController({ store, audit: createFileAuditLog({ path: join(dir, 'audit.jsonl') }), onProblem: () => {} });

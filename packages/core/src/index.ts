@@ -14,7 +14,7 @@ export { verifyChain, INPUT_LIMITS } from './verify.js';
 export { PATH_LIMITS } from './cert/path.js';
 export * from './mode/machine.js';
 export * from './settings/store.js';
-export { createFileSettingsStore, encodeStateFile, decodeStateFile, type FileSettingsStoreOptions } from './settings/file-store.js';
+export { DEFAULT_SETTINGS_FILE, createFileSettingsStore, encodeStateFile, decodeStateFile, type FileSettingsStoreOptions } from './settings/file-store.js';
 export * from './audit/log.js';
 export * from './controller/index.js';
 export * from './controller/http.js';

@@ -19,6 +19,9 @@ import { CertgateError } from '../errors.js';
 import { INITIAL_STATE, type MtlsState } from '../mode/machine.js';
 import { checkNext, validateState, type SettingsStore, type StoreEvent } from './store.js';
 
+/** The settings file's name inside the store's directory when `fileName` is not given. */
+export const DEFAULT_SETTINGS_FILE = 'mtls-settings.json';
+
 /** Options of {@link createFileSettingsStore}. */
 export interface FileSettingsStoreOptions {
   /** The data directory (created if missing, mode 0700). */
@@ -90,7 +93,7 @@ export async function createFileSettingsStore(options: FileSettingsStoreOptions)
   if (!options || typeof options.dir !== 'string' || options.dir === '') {
     throw new CertgateError('ERR_CERTGATE_INVALID_OPTION', 'createFileSettingsStore: "dir" must be a directory path');
   }
-  const fileName = options.fileName ?? 'mtls-settings.json';
+  const fileName = options.fileName ?? DEFAULT_SETTINGS_FILE;
   if (basename(fileName) !== fileName) throw new CertgateError('ERR_CERTGATE_INVALID_OPTION', 'createFileSettingsStore: "fileName" must be a plain file name');
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
